@@ -1,0 +1,43 @@
+from sqlalchemy import func, select
+
+from tracker.accounts.models import User
+from tracker.extensions import db
+from tracker.units.models import Unit
+from tracker.units.states import UnitLevel
+
+
+def test_create_user(runner, org):
+    result = runner.invoke(
+        args=["create-user", "--username", "head1", "--password", "long-enough-1", "--role", "unit_head", "--unit", "C-N-1"]
+    )
+    assert result.exit_code == 0, result.output
+    user = db.session.scalar(select(User).where(User.username == "head1"))
+    assert user.unit.code == "C-N-1"
+
+
+def test_create_user_reports_errors(runner):
+    result = runner.invoke(args=["create-user", "--username", "x", "--password", "short", "--role", "supervisor"])
+    assert result.exit_code != 0
+    assert "password" in result.output
+    result = runner.invoke(
+        args=["create-user", "--username", "y", "--password", "long-enough-1", "--role", "unit_head", "--unit", "NOPE"]
+    )
+    assert result.exit_code != 0
+    assert "Unknown unit code" in result.output
+
+
+def test_seed_demo_is_idempotent_and_believable(runner):
+    first = runner.invoke(args=["seed-demo", "--password", "demo-pass-1"])
+    assert first.exit_code == 0, first.output
+    units = db.session.scalar(select(func.count()).select_from(Unit))
+    users = db.session.scalar(select(func.count()).select_from(User))
+    second = runner.invoke(args=["seed-demo", "--password", "demo-pass-1"])
+    assert second.exit_code == 0, second.output
+    assert db.session.scalar(select(func.count()).select_from(Unit)) == units
+    assert db.session.scalar(select(func.count()).select_from(User)) == users
+    levels = dict(db.session.execute(select(Unit.level, func.count()).group_by(Unit.level)).all())
+    assert levels[UnitLevel.company] == 1 and levels[UnitLevel.county] == 3 and levels[UnitLevel.station] >= 12
+    assert levels[UnitLevel.hall] >= 12 and levels[UnitLevel.team] >= 12
+    roles = {u.role.value for u in db.session.scalars(select(User))}
+    assert roles == {"admin", "supervisor", "unit_head", "external"}
+    assert "sup_wang" in first.output and "demo-pass-1" in first.output

@@ -1,0 +1,66 @@
+"""Command-line interface: ``flask --app tracker <command>``."""
+import click
+from flask_migrate import upgrade
+
+from tracker.accounts import operations as account_ops
+from tracker.accounts.states import Role
+from tracker.core.errors import DomainError
+from tracker.extensions import db
+from tracker.units.queries import get_unit_by_code
+
+
+@click.command("init-db")
+def init_db_command():
+    """Create or upgrade the database schema (migrate to head)."""
+    upgrade()
+    click.echo("Database is at the latest schema.")
+
+
+@click.command("create-user")
+@click.option("--username", required=True)
+@click.option("--password", required=True)
+@click.option("--role", required=True, type=click.Choice([r.value for r in Role]))
+@click.option("--unit", "unit_code", default=None, help="Scope unit code (required for unit heads).")
+@click.option("--name", "display_name", default=None, help="Display name (defaults to the username).")
+def create_user_command(username, password, role, unit_code, display_name):
+    """Create a user account."""
+    unit = None
+    if unit_code:
+        unit = get_unit_by_code(unit_code)
+        if unit is None:
+            raise click.ClickException(f"Unknown unit code: {unit_code}")
+    try:
+        user = account_ops.create_user(
+            actor=None,
+            username=username,
+            display_name=display_name or username,
+            password=password,
+            role=Role(role),
+            unit=unit,
+        )
+    except DomainError as error:
+        db.session.rollback()
+        details = "; ".join(f"{k}: {', '.join(map(str, v))}" for k, v in error.fields.items())
+        raise click.ClickException(details or str(error.message)) from None
+    db.session.commit()
+    click.echo(f"Created {user.role.value} {user.username}.")
+
+
+@click.command("seed-demo")
+@click.option("--password", default="demo1234", show_default=True, help="Password of every demo account.")
+def seed_demo_command(password):
+    """Fill the database with a believable demo organisation and accounts (idempotent)."""
+    from tracker.seed.demo import seed_demo
+
+    summary = seed_demo(password=password, echo=click.echo)
+    db.session.commit()
+    click.echo("")
+    click.echo(f"Demo logins (password for all: {password}):")
+    for user in summary.users:
+        scope = user.unit.name if user.unit else "全组织 / whole organisation"
+        click.echo(f"  {user.username:<16} {user.role.value:<11} {scope}")
+
+
+def register_cli(app):
+    for command in (init_db_command, create_user_command, seed_demo_command):
+        app.cli.add_command(command)

@@ -1,0 +1,1 @@
+"""Services every module shares: errors, permissions, history, calendar, paging, web helpers."""

@@ -1,0 +1,1 @@
+"""The organisation tree: companies, county companies, supply stations, halls and teams."""
