@@ -44,6 +44,8 @@ def make_app(url, **overrides):
         "SECRET_KEY": "test-secret",
         "WTF_CSRF_ENABLED": False,
         "REDIS_URL": None,
+        # Cheap hashing for the suite; production uses argon2-cffi's defaults.
+        "ARGON2_PARAMS": {"time_cost": 1, "memory_cost": 1024, "parallelism": 1},
     }
     config.update(overrides)
     app = create_app(config)

@@ -21,8 +21,8 @@ def create_app(test_config=None):
     _configure_database(app)
     _configure_secret_key(app)
 
-    from tracker import extensions
-    from tracker.core import database, i18n, security_headers, web
+    from tracker import extensions, models  # noqa: F401  (models: the whole schema, for Alembic)
+    from tracker.core import database, i18n, mail, security_headers, web
 
     extensions.db.init_app(app)
     database.init_app(app)
@@ -32,17 +32,30 @@ def create_app(test_config=None):
     i18n.init_app(app)
     web.init_app(app)
     security_headers.init_app(app)
+    mail.init_app(app)
 
     from tracker.accounts import auth as accounts_auth
     from tracker.accounts.routes import bp as accounts_bp
     from tracker.api import init_app as init_api
+    from tracker.cases import labels as case_labels
+    from tracker.cases.evidence_routes import bp as evidence_bp
+    from tracker.cases.routes import bp as cases_bp
+    from tracker.catalogue.routes import bp as catalogue_bp
+    from tracker.inbox.routes import bp as inbox_bp
     from tracker.main.routes import bp as main_bp
+    from tracker.settings.routes import bp as settings_bp
     from tracker.units.routes import bp as units_bp
 
     accounts_auth.init_app(app)
     app.register_blueprint(main_bp)
     app.register_blueprint(accounts_bp)
     app.register_blueprint(units_bp)
+    app.register_blueprint(cases_bp)
+    app.register_blueprint(evidence_bp)
+    case_labels.init_app(app)
+    app.register_blueprint(catalogue_bp)
+    app.register_blueprint(settings_bp)
+    app.register_blueprint(inbox_bp)
     init_api(app)
 
     from tracker.cli import register_cli

@@ -48,11 +48,12 @@ def create_user_command(username, password, role, unit_code, display_name):
 
 @click.command("seed-demo")
 @click.option("--password", default="demo1234", show_default=True, help="Password of every demo account.")
-def seed_demo_command(password):
+@click.option("--cases", default=200, show_default=True, help="How many demo cases to replay (0 for none).")
+def seed_demo_command(password, cases):
     """Fill the database with a believable demo organisation and accounts (idempotent)."""
     from tracker.seed.demo import seed_demo
 
-    summary = seed_demo(password=password, echo=click.echo)
+    summary = seed_demo(password=password, cases=cases, echo=click.echo)
     db.session.commit()
     click.echo("")
     click.echo(f"Demo logins (password for all: {password}):")
@@ -61,6 +62,36 @@ def seed_demo_command(password):
         click.echo(f"  {user.username:<16} {user.role.value:<11} {scope}")
 
 
+@click.command("seed-catalogue")
+def seed_catalogue_command():
+    """Add the standard violation catalogue (服务违规类型); entries already present are kept."""
+    from tracker.catalogue.operations import seed_violation_types
+
+    created = seed_violation_types()
+    db.session.commit()
+    click.echo(f"Violation types: {created} created.")
+
+
+@click.command("tick")
+def tick_command():
+    """Run the time-driven steps: elapsed appeal windows move on, overdue clocks escalate.
+
+    Cron runs it every few minutes, e.g. ``*/5 * * * * cd /srv/tracker && flask --app tracker tick``.
+    Each step is idempotent, so a missed or repeated run does no harm.
+    """
+    from tracker.cases.escalation import escalate_overdue
+    from tracker.cases.operations import advance_elapsed_appeal_windows
+    from tracker.core.database import utcnow
+
+    now = utcnow()
+    advanced = advance_elapsed_appeal_windows(now)
+    escalated = escalate_overdue(now)
+    db.session.commit()  # notification e-mails go out right after this commit
+    click.echo(f"Appeal windows elapsed: {len(advanced)}. Overdue deadlines escalated: {escalated}.")
+
+
 def register_cli(app):
-    for command in (init_db_command, create_user_command, seed_demo_command):
+    for command in (
+        init_db_command, create_user_command, seed_demo_command, seed_catalogue_command, tick_command,
+    ):
         app.cli.add_command(command)

@@ -34,7 +34,11 @@ class DefaultConfig:
     API_PAGE_LIMIT_MAX = 200
 
     # Uploads
-    MAX_CONTENT_LENGTH = 25 * 1024 * 1024
+    MAX_CONTENT_LENGTH = 25 * 1024 * 1024  # whole request; Werkzeug answers 413 before any view
+    ATTACHMENT_MAX_BYTES = 20 * 1024 * 1024  # one evidence file (tracker.cases.evidence)
+    # Evidence files, outside static/ and served only through authorised views. None means
+    # instance/uploads; a relative path is taken relative to the instance folder.
+    UPLOAD_FOLDER = None
 
     # i18n: Simplified Chinese first.
     LANGUAGES = ("zh_Hans_CN", "en")
@@ -52,3 +56,11 @@ class DefaultConfig:
     OPENAPI_JSON_PATH = "openapi.json"
 
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
+
+    # E-mail for notifications (tracker.core.mail); MAIL_SERVER None sends no mail at all.
+    MAIL_SERVER = None
+    MAIL_PORT = 25
+    MAIL_USE_TLS = False  # STARTTLS after connecting
+    MAIL_USERNAME = None
+    MAIL_PASSWORD = None
+    MAIL_SENDER = "tracker@localhost"

@@ -15,12 +15,12 @@ from tracker.extensions import db
 def test_login_and_logout(client, auth, make_user):
     user = make_user("supervisor", display_name="王监督")
     db.session.commit()
-    assert client.get("/").status_code == 302
+    assert client.get("/account/password").status_code == 302
     response = auth.login(user.username)
     assert response.status_code == 302
-    assert "王监督" in client.get("/").get_data(as_text=True)
+    assert "王监督" in client.get("/account/password").get_data(as_text=True)
     auth.logout()
-    assert client.get("/").status_code == 302
+    assert client.get("/account/password").status_code == 302
 
 
 def test_wrong_password_shows_a_form_error(client, auth, make_user):
@@ -93,11 +93,11 @@ def test_disabled_user_loses_session_and_token(client, auth, make_user, api_toke
     db.session.commit()
     headers = api_token(user.username)
     auth.login(user.username)
-    assert client.get("/").status_code == 200
+    assert client.get("/account/password").status_code == 200
     assert client.get("/api/v1/units", headers=headers).status_code == 200
     ops.disable_user(user, actor=admin)
     db.session.commit()
-    assert client.get("/").status_code == 302
+    assert client.get("/account/password").status_code == 302
     assert client.get("/api/v1/units", headers=headers).status_code == 401
     assert auth.login(user.username).status_code == 401
 
@@ -122,8 +122,8 @@ def test_password_change_ends_other_sessions(app, client, auth, make_user):
         data={"current_password": PASSWORD, "new_password": "new-secret-123", "confirm": "new-secret-123"},
     )
     assert response.status_code == 302
-    assert client.get("/").status_code == 200  # this session goes on
-    assert other.get("/").status_code == 302  # the other one has ended
+    assert client.get("/account/password").status_code == 200  # this session goes on
+    assert other.get("/account/password").status_code == 302  # the other one has ended
 
 
 def test_password_change_with_wrong_current_password(client, login_as):
@@ -150,7 +150,7 @@ def test_language_switch_is_remembered_per_user(app, client, login_as):
     # A new browser (no session, Chinese browser) still gets the user's choice after login.
     other = app.test_client()
     other.post("/login", data={"username": user.username, "password": PASSWORD})
-    assert "Log out" in other.get("/", headers={"Accept-Language": "zh-CN"}).get_data(as_text=True)
+    assert "Log out" in other.get("/account/password", headers={"Accept-Language": "zh-CN"}).get_data(as_text=True)
 
 
 def test_unknown_language_is_refused(client, login_as):
@@ -201,7 +201,7 @@ def test_admin_reset_password_ends_sessions(app, client, login_as, make_user):
     login_as("admin")
     response = client.post(f"/admin/users/{victim.id}/password", data={"new_password": "brand-new-pass"})
     assert response.status_code == 302
-    assert victim_client.get("/").status_code == 302
+    assert victim_client.get("/account/password").status_code == 302
     assert victim_client.post("/login", data={"username": victim.username, "password": "brand-new-pass"}).status_code == 302
 
 

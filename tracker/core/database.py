@@ -1,8 +1,11 @@
 """Database plumbing shared by every module: SQLite pragmas and column types."""
 import enum
+from contextlib import contextmanager
+from contextvars import ContextVar
 import sqlite3
 from datetime import datetime, timezone
 
+from flask import has_request_context, request
 from sqlalchemy import DateTime, Enum, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.types import TypeDecorator
@@ -27,7 +30,15 @@ def _sqlite_pragmas(dbapi_connection, connection_record):
 @event.listens_for(Engine, "begin")
 def _sqlite_begin(connection):
     if connection.dialect.name == "sqlite":
-        connection.exec_driver_sql("BEGIN")
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if _may_write() else "BEGIN")
+
+
+def _may_write():
+    """Writing transactions take SQLite's write lock at BEGIN (waiting up to the busy timeout),
+    so two writers never both read and then collide when upgrading their locks."""
+    if has_request_context():
+        return request.method not in ("GET", "HEAD", "OPTIONS")
+    return True
 
 
 def normalize_url(url: str) -> str:
@@ -43,8 +54,25 @@ def init_app(app):
     """Nothing to bind per app yet; the pragma listener is global to every SQLite engine."""
 
 
+_as_of: ContextVar[datetime | None] = ContextVar("tracker_as_of", default=None)
+
+
 def utcnow():
-    return datetime.now(timezone.utc)
+    """Now, in UTC; inside ``as_of(moment)`` that moment instead."""
+    return _as_of.get() or datetime.now(timezone.utc)
+
+
+@contextmanager
+def as_of(moment: datetime):
+    """Run operations as if it were ``moment``: for importing or generating past records
+    (demo data, historical work orders, load data) through the same operations and rules."""
+    if moment.tzinfo is None:
+        raise ValueError("as_of needs an aware datetime")
+    token = _as_of.set(moment.astimezone(timezone.utc))
+    try:
+        yield
+    finally:
+        _as_of.reset(token)
 
 
 class UTCDateTime(TypeDecorator):

@@ -40,6 +40,16 @@ def can_manage_users(user):
     return is_admin(user)
 
 
+def can_manage_catalogue(user):
+    """The violation catalogue; everyone signed in may read it."""
+    return is_admin(user)
+
+
+def can_manage_settings(user):
+    """Deadline clocks and the working-day calendar (DESIGN.md §4)."""
+    return is_admin(user)
+
+
 def scope_path(user):
     """The materialised path the user's view is limited to; None means the whole organisation.
 

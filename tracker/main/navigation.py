@@ -5,8 +5,16 @@ from tracker.core import permissions as perms
 
 NAV_ITEMS = [
     ("main.index", _l("Home"), lambda user: True),
+    ("inbox.index", _l("Inbox"), perms.is_staff),
+    ("inbox.notifications", _l("Notifications"), lambda user: user.is_authenticated),
+    ("cases.index", _l("Cases"), perms.is_staff),
+    ("cases.create", _l("New complaint"), perms.is_supervisor),
+    ("cases.verify_history", _l("Verify history"), lambda user: perms.is_supervisor(user) or perms.is_admin(user)),
     ("units.index", _l("Units"), perms.can_manage_units),
     ("accounts.users", _l("Users"), perms.can_manage_users),
+    ("catalogue.index", _l("Violation catalogue"), perms.can_manage_catalogue),
+    ("settings.deadlines", _l("Deadlines"), perms.can_manage_settings),
+    ("settings.calendar", _l("Calendar"), perms.can_manage_settings),
 ]
 
 

@@ -1,8 +1,9 @@
-from flask import Blueprint, render_template
+from flask import Blueprint, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
 from tracker.accounts.forms import LanguageForm
 from tracker.accounts.states import Role
+from tracker.core.permissions import is_admin, is_staff
 from tracker.main.navigation import nav_items_for
 
 bp = Blueprint("main", __name__)
@@ -21,5 +22,8 @@ def _layout_context():
 @bp.route("/")
 @login_required
 def index():
+    # Staff start where their work is; administrators keep the admin overview.
+    if is_staff(current_user) and not is_admin(current_user):
+        return redirect(url_for("inbox.index"))
     return render_template("main/index.html")
 

@@ -443,6 +443,21 @@ DEMO_USERS = [
         "unit_code": "JZ-QH-CG",
         "email": "head_qh_cg@jzpower.example.cn",
     },
+    # 桐岭县、安澜县公司总经理: every unit has a head above it who answers its cases
+    {
+        "username": "head_tl",
+        "display_name": "王国强",
+        "role": "unit_head",
+        "unit_code": "JZ-TL",
+        "email": "head_tl@jzpower.example.cn",
+    },
+    {
+        "username": "head_al",
+        "display_name": "梁建国",
+        "role": "unit_head",
+        "unit_code": "JZ-AL",
+        "email": "head_al@jzpower.example.cn",
+    },
     # 石坝供电所所长
     {
         "username": "head_tl_sb",

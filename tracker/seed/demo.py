@@ -10,7 +10,9 @@ from sqlalchemy import select
 from tracker.accounts import operations as account_ops
 from tracker.accounts.models import User
 from tracker.accounts.states import Role
+from tracker.catalogue.operations import seed_violation_types
 from tracker.seed.data_org import DEMO_USERS, ORGANISATION
+from tracker.seed.demo_cases import seed_demo_cases
 from tracker.units import operations as unit_ops
 from tracker.units.queries import get_unit_by_code
 from tracker.units.states import UnitLevel
@@ -22,6 +24,8 @@ class SeedSummary:
     units_created: int = 0
     users: list = field(default_factory=list)
     users_created: int = 0
+    violation_types_created: int = 0
+    cases_created: int = 0
 
 
 def _seed_units(nodes, parent, summary):
@@ -52,10 +56,14 @@ def _seed_users(password, summary):
         summary.users.append(user)
 
 
-def seed_demo(*, password: str, echo=lambda message: None) -> SeedSummary:
+def seed_demo(*, password: str, cases: int = 200, echo=lambda message: None) -> SeedSummary:
     summary = SeedSummary()
     _seed_units(ORGANISATION, None, summary)
     echo(f"Units: {summary.units_created} created.")
     _seed_users(password, summary)
     echo(f"Users: {summary.users_created} created.")
+    summary.violation_types_created = seed_violation_types()
+    echo(f"Violation types: {summary.violation_types_created} created.")
+    db.session.flush()
+    summary.cases_created = seed_demo_cases(count=cases, echo=echo)
     return summary

@@ -1,0 +1,1 @@
+"""Inbox (tasks and late clocks) and notifications of every staff user."""

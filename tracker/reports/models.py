@@ -1,0 +1,84 @@
+from datetime import date, datetime
+
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from tracker.core.database import UTCDateTime, enum_column_type, utcnow
+from tracker.extensions import db
+from tracker.reports.states import BulletinState, JobState
+
+
+class Bulletin(db.Model):
+    """通报: a period summary across units. Published versions are immutable; a correction is
+    a new version that supersedes the old one."""
+
+    __tablename__ = "bulletins"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    period_from: Mapped[date] = mapped_column()
+    period_to: Mapped[date] = mapped_column()
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))  # the subtree; None = everything
+    introduction: Mapped[str] = mapped_column(Text, default="")
+    state: Mapped[BulletinState] = mapped_column(
+        enum_column_type(BulletinState, "bulletin_state"), default=BulletinState.draft
+    )
+    version_no: Mapped[int] = mapped_column(default=1)
+    supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("bulletins.id"))
+    # The anonymised figures frozen at publication (ranking, categories, typical cases).
+    content: Mapped[dict | None] = mapped_column(JSON)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    published_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    unit = relationship("Unit")
+    supersedes: Mapped["Bulletin | None"] = relationship(remote_side=[id])
+    created_by = relationship("User", foreign_keys=[created_by_id])
+    published_by = relationship("User", foreign_keys=[published_by_id])
+
+    __table_args__ = (
+        CheckConstraint("period_to >= period_from", name="period_order"),
+        CheckConstraint("state <> 'published' OR (published_at IS NOT NULL AND content IS NOT NULL)",
+                        name="published_is_complete"),
+    )
+
+
+class Feedback(db.Model):
+    """What an external supervisor sends about a bulletin (or in general), and the answer."""
+
+    __tablename__ = "feedback"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    bulletin_id: Mapped[int | None] = mapped_column(ForeignKey("bulletins.id"))
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    subject: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    answer: Mapped[str | None] = mapped_column(Text)
+    answered_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    bulletin: Mapped[Bulletin | None] = relationship()
+    author = relationship("User", foreign_keys=[author_id])
+    answered_by = relationship("User", foreign_keys=[answered_by_id])
+
+
+class ReportJob(db.Model):
+    """A background job, e.g. every unit's PDF for a period, with progress and a result file."""
+
+    __tablename__ = "report_jobs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(48))
+    params: Mapped[dict] = mapped_column(JSON, default=dict)
+    state: Mapped[JobState] = mapped_column(enum_column_type(JobState, "job_state"), default=JobState.queued)
+    progress: Mapped[int] = mapped_column(default=0)
+    total: Mapped[int] = mapped_column(default=0)
+    result_path: Mapped[str | None] = mapped_column(String(255))
+    error: Mapped[str | None] = mapped_column(Text)
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    created_by = relationship("User")
