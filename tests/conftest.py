@@ -4,17 +4,19 @@ SQLite by default; PostgreSQL when TEST_DATABASE_URL is set (the whole suite run
 """
 import os
 import re
+import uuid
 
 import pytest
 from flask import has_app_context
 from flask.testing import FlaskClient
-from flask_migrate import downgrade, upgrade
+from flask_migrate import upgrade
 from flask_sqlalchemy.session import Session
-from sqlalchemy import text
+from sqlalchemy import create_engine, text
 
 from tracker import create_app
 from tracker.accounts import operations as account_ops
 from tracker.accounts.states import Role
+from tracker.core.database import normalize_url
 from tracker.extensions import db
 from tracker.units import operations as unit_ops
 from tracker.units.states import UnitLevel
@@ -106,6 +108,35 @@ def other_app(database_url):
     for extra in apps:
         with extra.app_context():
             db.engine.dispose()
+
+
+@pytest.fixture
+def fresh_database_url(database_url, tmp_path):
+    """A new, empty database of the kind under test (SQLite file or PostgreSQL database),
+    dropped afterwards: for tests that must commit for real (threads, processes, restores)."""
+    if database_url.startswith("sqlite"):
+        yield f"sqlite:///{tmp_path}/fresh-{uuid.uuid4().hex[:8]}.db"
+        return
+    server = create_engine(normalize_url(database_url).rsplit("/", 1)[0] + "/postgres", isolation_level="AUTOCOMMIT")
+    name = f"trk_fresh_{uuid.uuid4().hex[:10]}"
+    with server.connect() as conn:
+        conn.execute(text(f"CREATE DATABASE {name}"))
+    try:
+        yield f"{database_url.rsplit('/', 1)[0]}/{name}"
+    finally:
+        with server.connect() as conn:
+            conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        server.dispose()
+
+
+@pytest.fixture
+def fresh_app(fresh_database_url, other_app, tmp_path):
+    """An app on a fresh, migrated database (see fresh_database_url)."""
+    app = other_app(DATABASE_URL=fresh_database_url, UPLOAD_FOLDER=str(tmp_path / "uploads"))
+    with app.app_context():
+        upgrade()
+        db.session.remove()
+    return app
 
 
 @pytest.fixture

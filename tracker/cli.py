@@ -90,8 +90,49 @@ def tick_command():
     click.echo(f"Appeal windows elapsed: {len(advanced)}. Overdue deadlines escalated: {escalated}.")
 
 
+@click.command("backup")
+@click.option("--output", "output_dir", default=None, type=click.Path(file_okay=False),
+              help="Folder for the archive (default: instance/backups).")
+def backup_command(output_dir):
+    """Back up the database and the evidence files into one archive."""
+    from pathlib import Path
+
+    from flask import current_app
+
+    from tracker.core.backup import BackupError, create_backup
+
+    folder = Path(output_dir) if output_dir else Path(current_app.instance_path) / "backups"
+    try:
+        archive = create_backup(folder)
+    except BackupError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"Backup written to {archive}")
+
+
+@click.command("restore")
+@click.argument("archive", type=click.Path(exists=True, dir_okay=False))
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def restore_command(archive, yes):
+    """Replace the database and the evidence files with a backup (stop the app first)."""
+    from pathlib import Path
+
+    from tracker.core.backup import BackupError, restore_backup
+
+    if not yes:
+        click.confirm("This replaces every record and evidence file. Continue?", abort=True)
+    try:
+        report = restore_backup(Path(archive))
+    except BackupError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"Restored: {report.counts}")
+    click.echo(f"History chain: {'intact' if report.chain_ok else 'BROKEN'} ({report.checked} entries checked)")
+    if not report.chain_ok:
+        raise click.ClickException("the restored history chain does not verify")
+
+
 def register_cli(app):
     for command in (
         init_db_command, create_user_command, seed_demo_command, seed_catalogue_command, tick_command,
+        backup_command, restore_command,
     ):
         app.cli.add_command(command)

@@ -5,6 +5,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import func, or_, select
 
 from tracker.accounts import operations as ops
+from tracker.accounts.auth import start_session
 from tracker.accounts.forms import (
     ChangePasswordForm,
     ConfirmForm,
@@ -41,10 +42,9 @@ def login():
             status = error.status
         else:
             chosen_locale = session.get("locale")
-            session.clear()  # a fresh session: nothing from before the login carries over
             if user.locale is None and chosen_locale:
                 user.locale = chosen_locale
-            login_user(user)
+            start_session(user)
             db.session.commit()
             return redirect(safe_next_url())
     elif request.method == "POST":
