@@ -25,6 +25,9 @@ class DefaultConfig:
     SESSION_ABSOLUTE_TIMEOUT = timedelta(hours=12)
     PERMANENT_SESSION_LIFETIME = SESSION_ABSOLUTE_TIMEOUT
 
+    # The login page lists the demo accounts that exist (after ``seed-demo``); never in production.
+    SHOW_DEMO_ACCOUNTS = True
+
     # Login throttling: per account and per client address, shared by all workers.
     LOGIN_MAX_FAILURES = 5
     LOGIN_MAX_FAILURES_PER_ADDRESS = 30

@@ -15,6 +15,7 @@ from tracker.accounts.forms import (
     UserForm,
 )
 from tracker.accounts.models import User
+from tracker.accounts.queries import demo_accounts
 from tracker.accounts.permissions import can_disable_user, can_edit_user
 from tracker.accounts.states import Role
 from tracker.core.errors import DomainError
@@ -50,7 +51,7 @@ def login():
     elif request.method == "POST":
         status = 400
     form.next.data = request.values.get("next", "")
-    return render_template("accounts/login.html", form=form), status
+    return render_template("accounts/login.html", form=form, demo_accounts=demo_accounts()), status
 
 
 @bp.route("/logout", methods=["POST"])

@@ -11,6 +11,7 @@ def init_app(app):
         app.config.setdefault("SESSION_COOKIE_SECURE", True)
         app.config["SESSION_COOKIE_SECURE"] = True
         app.config["REMEMBER_COOKIE_SECURE"] = True
+        app.config["SHOW_DEMO_ACCOUNTS"] = False
 
     @app.after_request
     def _set_headers(response):

@@ -15,6 +15,7 @@ NAV_ITEMS = [
     ("catalogue.index", _l("Violation catalogue"), perms.can_manage_catalogue),
     ("settings.deadlines", _l("Deadlines"), perms.can_manage_settings),
     ("settings.calendar", _l("Calendar"), perms.can_manage_settings),
+    ("main.help_page", _l("Help"), lambda user: True),
 ]
 
 

@@ -1,4 +1,4 @@
-from flask import Blueprint, redirect, render_template, url_for
+from flask import Blueprint, abort, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
 from tracker.accounts.forms import LanguageForm
@@ -27,3 +27,14 @@ def index():
         return redirect(url_for("inbox.index"))
     return render_template("main/index.html")
 
+
+
+@bp.route("/help")
+@bp.route("/help/<role>")
+def help_page(role=None):
+    """Short help for each role; open without logging in, so the login page can link to it."""
+    if role is None:
+        role = current_user.role.value if current_user.is_authenticated else Role.supervisor.value
+    if role not in Role._value2member_map_:
+        abort(404)
+    return render_template("main/help.html", role=Role(role), roles=list(Role))
