@@ -37,12 +37,20 @@ def create_app(test_config=None):
     from tracker.accounts import auth as accounts_auth
     from tracker.accounts.routes import bp as accounts_bp
     from tracker.api import init_app as init_api
+    from tracker.audits.planning_routes import bp as planning_bp
+    from tracker.audits.routes import bp as audits_bp
+    from tracker.audits.scorecard_routes import bp as scorecards_bp
     from tracker.cases import labels as case_labels
     from tracker.cases.evidence_routes import bp as evidence_bp
     from tracker.cases.routes import bp as cases_bp
     from tracker.catalogue.routes import bp as catalogue_bp
     from tracker.inbox.routes import bp as inbox_bp
     from tracker.main.routes import bp as main_bp
+    from tracker.reports.routes import bp as reports_bp
+    from tracker.reports.bulletin_routes import bp as bulletins_bp
+    from tracker.reports.bulletin_routes import portal_bp
+    from tracker.reports.import_routes import bp as imports_bp
+    from tracker.reports.ledger_routes import bp as ledger_bp
     from tracker.settings.routes import bp as settings_bp
     from tracker.units.routes import bp as units_bp
 
@@ -56,6 +64,14 @@ def create_app(test_config=None):
     app.register_blueprint(catalogue_bp)
     app.register_blueprint(settings_bp)
     app.register_blueprint(inbox_bp)
+    app.register_blueprint(reports_bp)
+    app.register_blueprint(audits_bp)
+    app.register_blueprint(scorecards_bp)
+    app.register_blueprint(planning_bp)
+    app.register_blueprint(bulletins_bp)
+    app.register_blueprint(portal_bp)
+    app.register_blueprint(ledger_bp)
+    app.register_blueprint(imports_bp)
     init_api(app)
 
     from tracker.cli import register_cli

@@ -49,11 +49,12 @@ def create_user_command(username, password, role, unit_code, display_name):
 @click.command("seed-demo")
 @click.option("--password", default="demo1234", show_default=True, help="Password of every demo account.")
 @click.option("--cases", default=200, show_default=True, help="How many demo cases to replay (0 for none).")
-def seed_demo_command(password, cases):
+@click.option("--audits", default=40, show_default=True, help="How many demo audits to replay (0 for none).")
+def seed_demo_command(password, cases, audits):
     """Fill the database with a believable demo organisation and accounts (idempotent)."""
     from tracker.seed.demo import seed_demo
 
-    summary = seed_demo(password=password, cases=cases, echo=click.echo)
+    summary = seed_demo(password=password, cases=cases, audits=audits, echo=click.echo)
     db.session.commit()
     click.echo("")
     click.echo(f"Demo logins (password for all: {password}):")
@@ -70,6 +71,20 @@ def seed_catalogue_command():
     created = seed_violation_types()
     db.session.commit()
     click.echo(f"Violation types: {created} created.")
+
+
+@click.command("seed-checklists")
+def seed_checklists_command():
+    """Add the standard checklist templates (营业厅暗访, 95598 电话暗访, 抢修现场检查); those present are kept."""
+    from tracker.audits.operations import seed_checklists
+    from tracker.catalogue.operations import seed_violation_types
+
+    violation_types = seed_violation_types()  # the items cite the catalogue
+    created = seed_checklists()
+    db.session.commit()
+    if violation_types:
+        click.echo(f"Violation types: {violation_types} created.")
+    click.echo(f"Checklists: {created} created.")
 
 
 @click.command("tick")
@@ -130,9 +145,88 @@ def restore_command(archive, yes):
         raise click.ClickException("the restored history chain does not verify")
 
 
+@click.command("import-95598")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--as", "username", required=True, help="The supervisor the cases are registered by.")
+@click.option("--max-rows", type=int, default=None, help="Row limit (default: IMPORT_MAX_ROWS).")
+@click.option("--max-bytes", type=int, default=None, help="File size limit (default: IMPORT_MAX_BYTES).")
+def import_95598_command(path, username, max_rows, max_bytes):
+    """Import 95598 work orders from an .xlsx or CSV file: all rows or, if any row is wrong, none."""
+    from pathlib import Path
+
+    from flask_babel import gettext as _
+    from sqlalchemy import select
+
+    from tracker.accounts.models import User
+    from tracker.core.permissions import is_supervisor
+    from tracker.reports.importer import ImportLimits, ImportRefused, import_work_orders
+
+    user = db.session.scalar(select(User).where(User.username == username))
+    if user is None or not is_supervisor(user):
+        raise click.ClickException(f"{username} is not an active supervisor.")
+    limits = ImportLimits.from_config()
+    limits.max_rows = max_rows or limits.max_rows
+    limits.max_bytes = max_bytes or limits.max_bytes
+    if Path(path).stat().st_size > limits.max_bytes:
+        raise click.ClickException(f"The file is larger than {limits.max_bytes} bytes (--max-bytes).")
+    try:
+        result = import_work_orders(user, Path(path), limits)
+    except ImportRefused as error:
+        db.session.rollback()
+        for message in error.preview.file_errors:
+            click.echo(str(message), err=True)
+        for row, column, message in error.preview.error_lines():
+            click.echo(_("Row %(row)s, %(column)s: %(message)s", row=row, column=column, message=message), err=True)
+        raise click.ClickException(str(error.message)) from None
+    except BaseException:
+        db.session.rollback()
+        raise
+    db.session.commit()
+    click.echo(_("%(created)s work orders imported; %(skipped)s already imported were skipped.",
+                 created=result.created, skipped=result.skipped))
+
+
+@click.command("generate-load")
+@click.option("--cases", default=1_000_000, show_default=True, help="How many cases to add.")
+@click.option("--units", default=2000, show_default=True, help="Size of the new organisation tree.")
+@click.option("--seed", default=20261121, show_default=True, help="Random seed (same seed, same data).")
+@click.option("--batch", default=10_000, show_default=True, help="Cases per transaction.")
+def generate_load_command(cases, units, seed, batch):
+    """Add a benchmark load: a new LG-* unit tree and CASES cases with their history.
+
+    For benchmark databases only: it adds data and never removes any.
+    """
+    from tracker.loadgen import generate_load
+
+    report = generate_load(cases=cases, units=units, seed=seed, batch=batch, echo=click.echo)
+    click.echo(f"Done in {report.seconds:.1f} s ({report.rate():,.0f} cases/s), tree {report.tag}:")
+    for table, count in sorted(report.counts.items()):
+        click.echo(f"  {table:<18} {count:>12,}")
+    click.echo(f"  history seq {report.history_from_seq:,} .. {report.history_to_seq:,}")
+
+
+@click.command("worker")
+@click.option("--burst", is_flag=True, help="Run the queued jobs, then exit.")
+def worker_command(burst):
+    """Run the background job worker (RQ on REDIS_URL): bulk PDF reports."""
+    from flask import current_app
+    from flask_babel import gettext as _
+
+    from tracker.reports.jobs import run_worker
+
+    if not current_app.config.get("REDIS_URL"):
+        raise click.ClickException(_(
+            "REDIS_URL is not set. Without Redis the web process runs report jobs itself; "
+            "set REDIS_URL to run them in this worker instead."
+        ))
+    run_worker(current_app.config["REDIS_URL"], burst=burst)
+
+
 def register_cli(app):
     for command in (
-        init_db_command, create_user_command, seed_demo_command, seed_catalogue_command, tick_command,
-        backup_command, restore_command,
+        init_db_command, create_user_command, seed_demo_command, seed_catalogue_command, seed_checklists_command,
+        tick_command,
+        backup_command, restore_command, import_95598_command, generate_load_command,
+        worker_command,
     ):
         app.cli.add_command(command)

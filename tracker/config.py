@@ -45,6 +45,14 @@ class DefaultConfig:
     # Evidence files, outside static/ and served only through authorised views. None means
     # instance/uploads; a relative path is taken relative to the instance folder.
     UPLOAD_FOLDER = None
+    # Import of 95598 work orders (tracker.reports.importer): limits against oversized files and
+    # zip bombs; the file waits in IMPORT_FOLDER (None: instance/imports) between preview and confirm.
+    IMPORT_MAX_BYTES = 5 * 1024 * 1024
+    IMPORT_MAX_ROWS = 20_000
+    IMPORT_MAX_UNPACKED_BYTES = 50 * 1024 * 1024
+    IMPORT_MAX_COMPRESSION_RATIO = 100
+    IMPORT_FILE_TTL = timedelta(hours=1)
+    IMPORT_FOLDER = None
 
     # i18n: Simplified Chinese first.
     LANGUAGES = ("zh_Hans_CN", "en")

@@ -19,10 +19,11 @@ api = Api()
 
 
 def init_app(app):
-    from tracker.api import cases, evidence, tokens, units, violation_types
+    from tracker.api import audits, bulletins, cases, evidence, ledger, reports, tokens, units, violation_types
 
     api.init_app(app, spec_kwargs={"info": {"description": "供电服务监督问责 Tracker — JSON API v1"}})
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
-    for blueprint in (tokens.blp, units.blp, cases.blp, violation_types.blp, evidence.blp):
+    for blueprint in (tokens.blp, units.blp, cases.blp, violation_types.blp, evidence.blp, ledger.blp,
+                      bulletins.blp, audits.blp, reports.blp):
         csrf.exempt(blueprint)  # bearer tokens, not cookies: no CSRF exposure
         api.register_blueprint(blueprint)

@@ -9,12 +9,13 @@ from tracker.api.auth import SECURITY, api_user, token_required
 from tracker.api.schemas import ErrorSchema
 from tracker.cases import operations as ops
 from tracker.cases.action_schemas import ACTION_SCHEMAS
-from tracker.cases.queries import CaseFilters, case_events, get_case_for, list_cases
+from tracker.cases.privacy import granted_case_ids
+from tracker.cases.queries import CaseFilters, case_detail_options, case_events, get_case_for, list_cases
 from tracker.cases.serializers import case_to_dict, event_to_dict
 from tracker.cases.states import Action, CaseState, Channel, Severity
 from tracker.core.errors import NotFound, PermissionDenied, ValidationError
 from tracker.core.history import verify_chain
-from tracker.core.permissions import is_admin, is_supervisor
+from tracker.core.permissions import is_admin, is_staff, is_supervisor
 from tracker.extensions import db
 from tracker.units.queries import get_unit_by_code
 
@@ -164,6 +165,8 @@ def create_complaint(body):
 def list_cases_endpoint(args):
     """Cases in the caller's scope; ``unit`` includes the unit's subtree."""
     user = api_user()
+    if not is_staff(user):
+        raise PermissionDenied()  # external supervisors see no cases at all
     unit = None
     if args["unit"]:
         unit = get_unit_by_code(args["unit"])
@@ -180,8 +183,11 @@ def list_cases_endpoint(args):
         q=args["q"],
         phone=args["phone"],
     )
-    cases, next_cursor = list_cases(user, filters, sort=args["sort"], cursor=args["cursor"], limit=args["limit"])
-    return {"items": [case_to_dict(c, user, with_actions=False) for c in cases], "next_cursor": next_cursor}
+    cases, next_cursor = list_cases(user, filters, sort=args["sort"], cursor=args["cursor"], limit=args["limit"],
+                                    options=case_detail_options(unit_joined=True))
+    granted = granted_case_ids(user, [c.id for c in cases])
+    items = [case_to_dict(c, user, with_actions=False, granted=c.id in granted) for c in cases]
+    return {"items": items, "next_cursor": next_cursor}
 
 
 @blp.route("/cases/<number>")
@@ -235,8 +241,9 @@ def _flatten(messages):
 @token_required
 def list_events(number):
     """The case's history, oldest first, each entry with its place in the hash chain."""
-    case = get_case_for(api_user(), number)
-    return {"items": [event_to_dict(e) for e in case_events(case)], "next_cursor": None}
+    user = api_user()
+    case = get_case_for(user, number)
+    return {"items": [event_to_dict(e, user, case) for e in case_events(case)], "next_cursor": None}
 
 
 @blp.route("/history/verify")

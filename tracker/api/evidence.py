@@ -63,8 +63,16 @@ class AttachmentSchema(Schema):
     sha256 = fields.String()
     note = fields.String()
     uploaded_at = fields.DateTime()
-    uploaded_by = fields.Function(lambda a: a.uploaded_by.username if a.uploaded_by else None)
+    # A mystery shopper's evidence names them by pseudonym to those who may not know them.
+    uploaded_by = fields.Function(lambda a: _uploader(a))
     url = fields.Function(lambda a: url_for("api_evidence.download_attachment", attachment_id=a.id))
+
+
+def _uploader(attachment):
+    from tracker.audits.permissions import uploader_display
+
+    label = uploader_display(api_user(), attachment)
+    return None if label is None else (label.username or label.display)
 
 
 class AttachmentEnvelopeSchema(Schema):

@@ -256,6 +256,50 @@ def store_attachment(case, *, actor, file_storage, note="") -> Attachment:
         raise NotFound()
     if not can_upload_evidence(actor, case):
         raise PermissionDenied(_l("You cannot add evidence to this case."))
+    attachment = _save_upload(actor=actor, file_storage=file_storage, note=note, case=case)
+    case.updated_at = attachment.uploaded_at
+    record_event(
+        actor=actor,
+        action="attach_evidence",
+        subject=f"case:{case.number}",
+        case=case,
+        data=_event_data(attachment),
+    )
+    return attachment
+
+
+def store_audit_attachment(result, *, actor, file_storage, note="") -> Attachment:
+    """Attach evidence (photos, recordings) to one item result of an audit being recorded.
+
+    Only the audit's author or a listed auditor, while it is a draft or returned; the audit's
+    approval gives the evidence of a failed item to the case it opens or joins. Same checks
+    and errors as ``store_attachment``.
+    """
+    from tracker.audits.permissions import can_view_audit, check_audit_action
+    from tracker.audits.states import AuditAction
+
+    audit = result.audit
+    if not can_view_audit(actor, audit):
+        raise NotFound()
+    check_audit_action(actor, audit, AuditAction.record)
+    attachment = _save_upload(actor=actor, file_storage=file_storage, note=note, audit_result_id=result.id)
+    audit.updated_at = attachment.uploaded_at  # additive: the audit's version stays, no save is undone
+    record_event(
+        actor=actor,
+        action="attach_evidence",
+        subject=f"audit:{audit.id}",
+        data={"item_code": result.item.code, **_event_data(attachment)},
+    )
+    return attachment
+
+
+def _event_data(attachment) -> dict:
+    return {"attachment_id": attachment.id, "name": attachment.original_name, "size": attachment.size,
+            "sha256": attachment.sha256, "content_type": attachment.content_type}
+
+
+def _save_upload(*, actor, file_storage, note, **owner) -> Attachment:
+    """Check, store and record the upload for its owner (``case=`` or ``audit_result_id=``)."""
     note = (note or "").strip()
     if len(note) > NOTE_MAX_LENGTH:
         raise ValidationError(_l("At most %(n)s characters.", n=NOTE_MAX_LENGTH), field="note")
@@ -281,7 +325,7 @@ def store_attachment(case, *, actor, file_storage, note="") -> Attachment:
     _remember_new_file(final_path)
 
     attachment = Attachment(
-        case=case,
+        **owner,
         stored_name=relative,
         original_name=clean_file_name(file_storage.filename),
         content_type=content_type,
@@ -293,15 +337,6 @@ def store_attachment(case, *, actor, file_storage, note="") -> Attachment:
     )
     db.session.add(attachment)
     db.session.flush()
-    case.updated_at = now
-    record_event(
-        actor=actor,
-        action="attach_evidence",
-        subject=f"case:{case.number}",
-        case=case,
-        data={"attachment_id": attachment.id, "name": attachment.original_name, "size": size,
-              "sha256": sha256, "content_type": content_type},
-    )
     return attachment
 
 
@@ -320,11 +355,22 @@ def attachments_of(user, case) -> list[Attachment]:
     ).all()
 
 
+def _may_see(user, attachment) -> bool:
+    """Through its case; evidence of an audit item no case has received yet, through the audit."""
+    if attachment.case_id is not None:
+        return can_view_case(user, attachment.case)
+    from tracker.audits.models import AuditResult
+    from tracker.audits.permissions import can_view_audit
+
+    result = db.session.get(AuditResult, attachment.audit_result_id)
+    return result is not None and can_view_audit(user, result.audit)
+
+
 def open_attachment(user, attachment_id) -> tuple[Attachment, Path]:
-    """The attachment and its file if the user may see its case; otherwise NotFound, exactly as
-    for an id that does not exist."""
+    """The attachment and its file if the user may see its case (or, for evidence of an audit
+    item, its audit); otherwise NotFound, exactly as for an id that does not exist."""
     attachment = db.session.get(Attachment, attachment_id)
-    if attachment is None or not can_view_case(user, attachment.case):
+    if attachment is None or not _may_see(user, attachment):
         raise NotFound()
     root = upload_root()
     path = (root / attachment.stored_name).resolve()

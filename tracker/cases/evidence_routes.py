@@ -41,9 +41,13 @@ class EvidenceForm(FlaskForm):
 
 def evidence_context(user, case) -> dict:
     """What ``cases/_evidence.html`` needs: the case's files and, if the user may add one, the form."""
+    from tracker.audits.permissions import uploader_display
+
     return {
         "attachments": attachments_of(user, case),
         "evidence_form": EvidenceForm() if can_upload_evidence(user, case) else None,
+        # Evidence from a mystery shop names its uploader only by pseudonym to the unit.
+        "uploader_of": lambda attachment: uploader_display(user, attachment),
     }
 
 

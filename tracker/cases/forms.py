@@ -25,10 +25,12 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
+from tracker.cases.queries import CaseFilters
 from tracker.cases.states import (
     DETERMINATION_OUTCOMES,
     Action,
     AppealDecision,
+    CaseState,
     Channel,
     DeadlineKind,
     FollowUpResult,
@@ -37,6 +39,7 @@ from tracker.cases.states import (
     Severity,
 )
 from tracker.core.forms import select_choices
+from tracker.units.queries import get_unit_by_code
 
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 
@@ -103,6 +106,26 @@ class CaseFilterForm(FlaskForm):
             ("received_asc", _l("Oldest first")),
             ("updated_desc", _l("Recently changed")),
         ])
+
+
+def filters_from_form(form: CaseFilterForm):
+    """The CaseFilters a filter form describes; no filter when its input is not valid.
+
+    The case list and the Excel ledger both use it, so the ledger is exactly the list the user sees.
+    """
+    if not form.validate():
+        return CaseFilters()
+    return CaseFilters(
+        unit=get_unit_by_code(form.unit.data) if form.unit.data else None,
+        state=CaseState(form.state.data) if form.state.data else None,
+        channel=Channel(form.channel.data) if form.channel.data else None,
+        severity=Severity(form.severity.data) if form.severity.data else None,
+        overdue=form.overdue.data,
+        date_from=form.date_from.data,
+        date_to=form.date_to.data,
+        q=form.q.data,
+        phone=form.phone.data,
+    )
 
 
 # --- actions ----------------------------------------------------------------------------------

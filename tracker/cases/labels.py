@@ -9,6 +9,7 @@ _OTHER_EVENTS = {
     "appeal_window_elapsed": _l("Appeal window elapsed"),
     "attach_evidence": _l("Evidence attached"),
     "deadline_escalated": _l("Overdue deadline escalated"),
+    "audit_finding_joined": _l("Another audit finding joined this case"),
 }
 
 
@@ -23,4 +24,6 @@ def state_label(name: str):
 
 
 def init_app(app):
-    app.jinja_env.globals.update(action_label=action_label, state_label=state_label)
+    from tracker.cases.privacy import event_actor_for
+
+    app.jinja_env.globals.update(action_label=action_label, state_label=state_label, event_actor=event_actor_for)

@@ -5,9 +5,9 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import exists, func, or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
-from tracker.cases.models import Case, Deadline
+from tracker.cases.models import Case, Deadline, Responsibility
 from tracker.cases.permissions import can_view_case
 from tracker.cases.privacy import normalise_phone
 from tracker.cases.states import DETERMINATION_OUTCOMES, CaseState, Channel, Severity
@@ -34,18 +34,28 @@ def cases_visible_to(user):
     return stmt
 
 
+def case_detail_options(*, unit_joined=False):
+    """Load everything the case page and the API's case object read, in a fixed number of
+    queries whatever the case holds (no lazy load per responsibility or per case in a list).
+    ``unit_joined``: the statement already joins Case.unit (``cases_visible_to``)."""
+    return (
+        contains_eager(Case.unit) if unit_joined else joinedload(Case.unit),
+        joinedload(Case.violation_type),
+        joinedload(Case.merged_into),
+        selectinload(Case.responsibilities).joinedload(Responsibility.unit),
+        selectinload(Case.measures),
+        selectinload(Case.interviews),
+        selectinload(Case.deadlines),
+    )
+
+
+# What a row of the case list shows: the unit (from the scope's join) and the next deadline.
+LIST_OPTIONS = (contains_eager(Case.unit), selectinload(Case.deadlines))
+
+
 def get_case_for(user, number: str) -> Case:
     """The case with this number if the user may see it; otherwise NotFound (no hint it exists)."""
-    case = db.session.scalar(
-        select(Case)
-        .where(Case.number == number)
-        .options(
-            selectinload(Case.responsibilities),
-            selectinload(Case.measures),
-            selectinload(Case.interviews),
-            selectinload(Case.deadlines),
-        )
-    )
+    case = db.session.scalar(select(Case).where(Case.number == number).options(*case_detail_options()))
     if case is None or not can_view_case(user, case):
         raise NotFound()
     return case
@@ -122,11 +132,13 @@ def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def list_cases(user, filters: CaseFilters, *, sort="received_desc", cursor=None, limit=50):
-    """One page of the user's cases; returns (cases, next_cursor)."""
+def list_cases(user, filters: CaseFilters, *, sort="received_desc", cursor=None, limit=50, options=LIST_OPTIONS):
+    """One page of the user's cases; returns (cases, next_cursor). ``options``: what to load
+    with them (the list's columns by default; ``case_detail_options(unit_joined=True)`` for
+    whole case objects)."""
     column_name, descending = SORTS.get(sort, SORTS["received_desc"])[0]
     column = getattr(Case, column_name)
-    stmt = filtered_cases(user, filters).options(selectinload(Case.unit), selectinload(Case.deadlines))
+    stmt = filtered_cases(user, filters).options(*options)
     return keyset_page(
         db.session, stmt, [column, Case.id], cursor=cursor, limit=limit, descending=descending,
         parse=lambda values: [datetime.fromisoformat(values[0]), int(values[1])],
@@ -135,7 +147,10 @@ def list_cases(user, filters: CaseFilters, *, sort="received_desc", cursor=None,
 
 def case_events(case):
     return db.session.scalars(
-        select(HistoryEvent).where(HistoryEvent.case_id == case.id).order_by(HistoryEvent.seq)
+        select(HistoryEvent)
+        .where(HistoryEvent.case_id == case.id)
+        .order_by(HistoryEvent.seq)
+        .options(selectinload(HistoryEvent.actor))
     ).all()
 
 

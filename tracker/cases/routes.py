@@ -6,24 +6,31 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from tracker.accounts.models import User
 from tracker.accounts.states import Role
 from tracker.cases import operations as ops
-from tracker.cases.forms import ACTION_FORMS, LOCAL_TZ, CaseFilterForm, ComplaintForm, local_to_aware
+from tracker.cases.forms import (
+    ACTION_FORMS,
+    LOCAL_TZ,
+    CaseFilterForm,
+    ComplaintForm,
+    filters_from_form,
+    local_to_aware,
+)
 from tracker.cases.models import ViolationType
 from tracker.cases.notifications import unit_heads_for
 from tracker.cases.permissions import available_actions, can_view_case
 from tracker.cases.privacy import complainant_for
 from tracker.cases.queries import (
-    CaseFilters,
     case_events,
     get_case_for,
     list_cases,
     repeat_violation_count,
     suspected_duplicates,
 )
-from tracker.cases.states import Action, CaseState, Channel, MeasureKind, Severity
+from tracker.cases.states import Action, Channel, MeasureKind
 from tracker.core.database import utcnow
 from tracker.core.errors import DomainError
 from tracker.core.forms import populate_errors, select_choices
@@ -57,19 +64,7 @@ def violation_choices():
 @bp.route("/cases")
 def index():
     form = CaseFilterForm(request.args, unit_choices=unit_choices(current_user, include_inactive=True))
-    filters = CaseFilters()
-    if form.validate():
-        filters = CaseFilters(
-            unit=get_unit_by_code(form.unit.data) if form.unit.data else None,
-            state=CaseState(form.state.data) if form.state.data else None,
-            channel=Channel(form.channel.data) if form.channel.data else None,
-            severity=Severity(form.severity.data) if form.severity.data else None,
-            overdue=form.overdue.data,
-            date_from=form.date_from.data,
-            date_to=form.date_to.data,
-            q=form.q.data,
-            phone=form.phone.data,
-        )
+    filters = filters_from_form(form)
     cursor = request.args.get("cursor") or None
     try:
         cases, next_cursor = list_cases(current_user, filters, sort=form.sort.data or "received_desc", cursor=cursor)
@@ -180,7 +175,13 @@ def build_action_form(action: Action, case, formdata=None):
             if not m.done and m.kind != MeasureKind.warning_interview
         )
     elif action == Action.grant_complainant_access:
-        heads = db.session.scalars(select(User).where(User.role == Role.unit_head, User.active.is_(True))).all()
+        # Heads of the case's unit and of the units above it: the only ones who can see the case.
+        heads = db.session.scalars(
+            select(User)
+            .where(User.role == Role.unit_head, User.active.is_(True),
+                   User.unit_id.in_([*case.unit.ancestor_ids, case.unit_id]))
+            .options(joinedload(User.unit))
+        ).all()
         form.username.choices = select_choices(
             (u.username, f"{u.display_name} ({u.unit.name})") for u in heads if can_view_case(u, case)
         )

@@ -1,6 +1,6 @@
 """The Case as API.md describes it, seen by one user (complainant masked per role)."""
 from tracker.cases.permissions import available_actions
-from tracker.cases.privacy import complainant_for
+from tracker.cases.privacy import complainant_for, event_actor_for
 from tracker.core.database import utcnow
 
 
@@ -20,7 +20,8 @@ def deadline_to_dict(deadline, now):
     }
 
 
-def case_to_dict(case, user, *, with_actions=True):
+def case_to_dict(case, user, *, with_actions=True, granted=None):
+    """``granted``: for lists, whether the user holds a complainant grant (read for all rows at once)."""
     now = utcnow()
     return {
         "number": case.number,
@@ -33,7 +34,7 @@ def case_to_dict(case, user, *, with_actions=True):
         "received_at": _iso(case.received_at),
         "summary": case.summary,
         "details": case.details,
-        "complainant": complainant_for(user, case),
+        "complainant": complainant_for(user, case, granted=granted),
         "violation_type_code": case.violation_type.code if case.violation_type else None,
         "severity": case.severity.value if case.severity else None,
         "version": case.version,
@@ -102,11 +103,11 @@ def case_to_dict(case, user, *, with_actions=True):
     }
 
 
-def event_to_dict(event):
+def event_to_dict(event, viewer, case):
     return {
         "seq": event.seq,
         "at": _iso(event.at),
-        "actor": event.actor_name,
+        "actor": event_actor_for(viewer, case, event),
         "action": event.action,
         "data": event.data,
         "prev_hash": event.prev_hash,

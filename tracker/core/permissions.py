@@ -50,6 +50,11 @@ def can_manage_settings(user):
     return is_admin(user)
 
 
+def can_manage_checklists(user):
+    """Checklist templates of audits (DESIGN.md §1: the administrator keeps them)."""
+    return is_admin(user)
+
+
 def scope_path(user):
     """The materialised path the user's view is limited to; None means the whole organisation.
 

@@ -3,7 +3,7 @@ from flask_login import current_user, login_required
 
 from tracker.accounts.forms import LanguageForm
 from tracker.accounts.states import Role
-from tracker.core.permissions import is_admin, is_staff
+from tracker.core.permissions import is_admin, is_external, is_staff
 from tracker.main.navigation import nav_items_for
 
 bp = Blueprint("main", __name__)
@@ -25,6 +25,8 @@ def index():
     # Staff start where their work is; administrators keep the admin overview.
     if is_staff(current_user) and not is_admin(current_user):
         return redirect(url_for("inbox.index"))
+    if is_external(current_user):
+        return redirect(url_for("portal.index"))
     return render_template("main/index.html")
 
 

@@ -10,8 +10,10 @@ from sqlalchemy import select
 from tracker.accounts import operations as account_ops
 from tracker.accounts.models import User
 from tracker.accounts.states import Role
+from tracker.audits.operations import seed_checklists
 from tracker.catalogue.operations import seed_violation_types
 from tracker.seed.data_org import DEMO_USERS, ORGANISATION
+from tracker.seed.demo_audits import seed_demo_audits
 from tracker.seed.demo_cases import seed_demo_cases
 from tracker.units import operations as unit_ops
 from tracker.units.queries import get_unit_by_code
@@ -26,6 +28,8 @@ class SeedSummary:
     users_created: int = 0
     violation_types_created: int = 0
     cases_created: int = 0
+    checklists_created: int = 0
+    audits_created: int = 0
 
 
 def _seed_units(nodes, parent, summary):
@@ -56,7 +60,7 @@ def _seed_users(password, summary):
         summary.users.append(user)
 
 
-def seed_demo(*, password: str, cases: int = 200, echo=lambda message: None) -> SeedSummary:
+def seed_demo(*, password: str, cases: int = 200, audits: int = 40, echo=lambda message: None) -> SeedSummary:
     summary = SeedSummary()
     _seed_units(ORGANISATION, None, summary)
     echo(f"Units: {summary.units_created} created.")
@@ -64,6 +68,9 @@ def seed_demo(*, password: str, cases: int = 200, echo=lambda message: None) -> 
     echo(f"Users: {summary.users_created} created.")
     summary.violation_types_created = seed_violation_types()
     echo(f"Violation types: {summary.violation_types_created} created.")
+    summary.checklists_created = seed_checklists()
+    echo(f"Checklists: {summary.checklists_created} created.")
     db.session.flush()
     summary.cases_created = seed_demo_cases(count=cases, echo=echo)
+    summary.audits_created = seed_demo_audits(count=audits, echo=echo)
     return summary

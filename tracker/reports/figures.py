@@ -1,0 +1,674 @@
+"""The figures of a unit's subtree over a period (DESIGN.md §7), and early warning (§4).
+
+Pure reads returning plain dataclasses; the web dashboard and the PDF report show the same
+objects. Every statement is scoped twice: to the viewer (``cases_visible_to`` semantics:
+their scope subtree) and to the selected unit's subtree. Counts and sums are ``GROUP BY``
+queries; only the case table and the few typical cases load rows.
+
+Conventions:
+- The period is a pair of Beijing dates, both included, on ``Case.received_at``.
+- Merged cases are left out everywhere: they are duplicates of the case they were merged
+  into, which is counted.
+- "Substantiated" means substantiated or partly substantiated; a determination overturned on
+  appeal is not.
+- Overdue steps are the clocks of the selected cases that are overdue now, as
+  ``Deadline.is_overdue`` says (met late, or open past due; paused and cancelled clocks are
+  not), without the appeal window, on which nobody can be late.
+- Points and fines are summed over the measures of substantiated cases.
+"""
+from __future__ import annotations
+
+import calendar
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import and_, case as sql_case, func, literal, or_, select
+from sqlalchemy.orm import selectinload
+
+from tracker.audits.models import Audit, AuditResult, ChecklistItem, ChecklistSection
+from tracker.audits.states import AuditState, ItemResult
+from tracker.cases.models import Case, Deadline, Measure, Responsibility, ViolationType, WarningInterview
+from tracker.cases.states import (
+    DETERMINATION_OUTCOMES,
+    CaseState,
+    Channel,
+    DeadlineKind,
+    MeasureKind,
+    Outcome,
+    ResponsibilityKind,
+    Severity,
+    ViolationCategory,
+)
+from tracker.cases.queries import cases_visible_to
+from tracker.core.database import utcnow
+from tracker.core.errors import DomainError, ValidationError
+from tracker.core.permissions import is_staff, scope_path
+from tracker.extensions import db
+from tracker.units.models import Unit
+from tracker.units.queries import in_subtree
+
+LOCAL_TZ = ZoneInfo("Asia/Shanghai")
+LOCAL_OFFSET_HOURS = 8  # Beijing has no daylight saving time
+
+# Early warning (DESIGN.md §4): 3 substantiated cases in 6 months; a rising trend is the last
+# 3 months against the 3 before, up by half or more with at least 3 recent cases.
+REPEAT_THRESHOLD = 3
+REPEAT_WINDOW_MONTHS = 6
+TREND_MONTHS = 3
+TREND_MIN_CASES = 3
+TREND_MIN_RISE = Decimal("0.5")
+
+TYPICAL_CASES = 3
+FACTS_MAX_CHARS = 160
+MAX_PERIOD_DAYS = 3 * 366
+
+
+class ReportTooLarge(DomainError):
+    code = "report_too_large"
+    status = 422
+    default_message = _l("The period is too large; choose a shorter period or a smaller unit.")
+
+
+# ---------------------------------------------------------------------------- selection
+
+
+@dataclass(frozen=True)
+class Period:
+    """Beijing dates, both included."""
+
+    date_from: date
+    date_to: date
+
+    def __post_init__(self):
+        if self.date_to < self.date_from:
+            raise ValidationError(_l("The end of the period is before its start."), field="to")
+        if (self.date_to - self.date_from).days > MAX_PERIOD_DAYS:
+            raise ValidationError(_l("A period may span three years at the most."), field="from")
+
+    @property
+    def start(self) -> datetime:
+        return datetime.combine(self.date_from, time.min, tzinfo=LOCAL_TZ)
+
+    @property
+    def end(self) -> datetime:
+        """The first moment after the period."""
+        return datetime.combine(self.date_to + timedelta(days=1), time.min, tzinfo=LOCAL_TZ)
+
+    def months(self) -> list[date]:
+        """First days of the months the period touches."""
+        month, last = self.date_from.replace(day=1), self.date_to.replace(day=1)
+        months = []
+        while month <= last:
+            months.append(month)
+            month = add_months(month, 1)
+        return months
+
+
+def add_months(day: date, months: int) -> date:
+    """The same day ``months`` later (or earlier), clamped to the month's last day."""
+    year, month = divmod(day.year * 12 + day.month - 1 + months, 12)
+    month += 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Whose figures: the viewer's scope, narrowed to a unit's subtree, over a period."""
+
+    viewer: object
+    unit: Unit | None
+    period: Period
+
+    def unit_conditions(self):
+        """WHERE conditions on Unit for records that are not cases (audits): the viewer's
+        scope, as ``cases_visible_to`` has it, and the selected subtree."""
+        if not is_staff(self.viewer):
+            return [literal(False)]
+        conditions = []
+        prefix = scope_path(self.viewer)
+        if prefix is not None:
+            conditions.append(in_subtree(Unit.path, prefix))
+        if self.unit is not None:
+            conditions.append(in_subtree(Unit.path, self.unit.path))
+        return conditions
+
+    def case_ids(self, *, with_period=True):
+        """Subquery of the selected cases' ids: ``cases_visible_to(viewer)`` narrowed to the
+        subtree and the period, without merged duplicates. Never correlated with the query
+        it is used in."""
+        stmt = cases_visible_to(self.viewer).with_only_columns(Case.id).where(Case.merged_into_id.is_(None))
+        if self.unit is not None:
+            stmt = stmt.where(in_subtree(Unit.path, self.unit.path))
+        if with_period:
+            stmt = stmt.where(Case.received_at >= self.period.start, Case.received_at < self.period.end)
+        return stmt.correlate(None)
+
+
+def _substantiated():
+    return Case.outcome.in_(DETERMINATION_OUTCOMES)
+
+
+def _count_substantiated():
+    return func.coalesce(func.sum(sql_case((_substantiated(), 1), else_=0)), 0)
+
+
+def _dialect():
+    return db.session.get_bind().dialect.name
+
+
+def beijing_month(column):
+    """SQL: 'YYYY-MM' of a UTC timestamp column in Beijing time, on SQLite and PostgreSQL."""
+    if _dialect() == "postgresql":
+        return func.to_char(func.timezone("Asia/Shanghai", column), "YYYY-MM")
+    return func.strftime("%Y-%m", column, f"+{LOCAL_OFFSET_HOURS} hours")
+
+
+def local_date(moment: datetime | None) -> date | None:
+    return moment.astimezone(LOCAL_TZ).date() if moment is not None else None
+
+
+# ---------------------------------------------------------------------------- headline
+
+
+@dataclass
+class Headline:
+    cases: int = 0
+    substantiated: int = 0
+    by_severity: dict = field(default_factory=dict)  # Severity → substantiated cases
+    overdue_steps: int = 0
+    rectification_met: int = 0
+    rectification_on_time: int = 0
+    interviews_held: int = 0
+    points_total: int = 0
+    fines_total: Decimal = Decimal("0")
+
+    @property
+    def substantiation_rate(self) -> float | None:
+        return self.substantiated / self.cases * 100 if self.cases else None
+
+    @property
+    def rectification_on_time_rate(self) -> float | None:
+        return self.rectification_on_time / self.rectification_met * 100 if self.rectification_met else None
+
+
+def headline(selection: Selection, *, now: datetime | None = None) -> Headline:
+    now = now or utcnow()
+    ids = selection.case_ids()
+    cases, substantiated = db.session.execute(
+        select(func.count(Case.id), _count_substantiated()).where(Case.id.in_(ids))
+    ).one()
+    by_severity = {s: 0 for s in Severity}
+    for severity, count in db.session.execute(
+        select(Case.severity, func.count(Case.id))
+        .where(Case.id.in_(ids), _substantiated(), Case.severity.is_not(None))
+        .group_by(Case.severity)
+    ):
+        by_severity[severity] = count
+
+    overdue = db.session.scalar(
+        select(func.count(Deadline.id)).where(
+            Deadline.case_id.in_(ids),
+            Deadline.kind != DeadlineKind.appeal_window,
+            Deadline.cancelled_at.is_(None),
+            Deadline.paused_at.is_(None),
+            or_(
+                and_(Deadline.met_at.is_not(None), Deadline.met_at > Deadline.due_at),
+                and_(Deadline.met_at.is_(None), Deadline.due_at < now),
+            ),
+        )
+    )
+    met, on_time = db.session.execute(
+        select(
+            func.count(Deadline.id),
+            func.coalesce(func.sum(sql_case((Deadline.met_at <= Deadline.due_at, 1), else_=0)), 0),
+        ).where(
+            Deadline.case_id.in_(ids),
+            Deadline.kind == DeadlineKind.rectification,
+            Deadline.met_at.is_not(None),
+        )
+    ).one()
+    interviews = db.session.scalar(
+        select(func.count(WarningInterview.id)).where(
+            WarningInterview.case_id.in_(ids), WarningInterview.held_at.is_not(None)
+        )
+    )
+    points, fines = db.session.execute(
+        select(func.coalesce(func.sum(Measure.points), 0), func.coalesce(func.sum(Measure.amount), 0))
+        .join(Case, Case.id == Measure.case_id)
+        .where(Measure.case_id.in_(ids), _substantiated())
+    ).one()
+    return Headline(
+        cases=cases,
+        substantiated=int(substantiated),
+        by_severity=by_severity,
+        overdue_steps=overdue,
+        rectification_met=met,
+        rectification_on_time=int(on_time),
+        interviews_held=interviews,
+        points_total=int(points),
+        fines_total=Decimal(str(fines)).quantize(Decimal("0.01")),
+    )
+
+
+# ---------------------------------------------------------------------------- breakdowns
+
+
+@dataclass
+class BreakdownRow:
+    key: object  # the enum member, or None for "not classified"
+    cases: int
+    substantiated: int
+
+    @property
+    def label(self):
+        return self.key.label if self.key is not None else _l("Not classified")
+
+
+def _breakdown(selection, column, members):
+    counts = {
+        key: (cases, int(subst))
+        for key, cases, subst in db.session.execute(
+            select(column, func.count(Case.id), _count_substantiated())
+            .select_from(Case)
+            .outerjoin(ViolationType, ViolationType.id == Case.violation_type_id)
+            .where(Case.id.in_(selection.case_ids()))
+            .group_by(column)
+        )
+    }
+    rows = [BreakdownRow(m, *counts.get(m, (0, 0))) for m in members]
+    if None in counts:
+        rows.append(BreakdownRow(None, *counts[None]))
+    return rows
+
+
+def by_category(selection):
+    return _breakdown(selection, ViolationType.category, list(ViolationCategory))
+
+
+def by_channel(selection):
+    return _breakdown(selection, Case.channel, list(Channel))
+
+
+def by_severity(selection):
+    return _breakdown(selection, Case.severity, list(Severity))
+
+
+@dataclass
+class MonthRow:
+    month: date
+    cases: int
+    substantiated: int
+
+
+def monthly_trend(selection) -> list[MonthRow]:
+    month = beijing_month(Case.received_at)
+    counts = {
+        key: (cases, int(subst))
+        for key, cases, subst in db.session.execute(
+            select(month, func.count(Case.id), _count_substantiated())
+            .where(Case.id.in_(selection.case_ids()))
+            .group_by(month)
+        )
+    }
+    return [MonthRow(m, *counts.get(m.strftime("%Y-%m"), (0, 0))) for m in selection.period.months()]
+
+
+# ---------------------------------------------------------------------------- audits
+
+
+@dataclass
+class AuditSectionRow:
+    name: str
+    name_en: str
+    score: float | None  # the subtree's
+    org_score: float | None  # the whole organisation's
+    audits: int  # the subtree's approved audits with this section answered
+
+    def title(self, english=False):
+        return self.name_en if english and self.name_en else self.name
+
+
+@dataclass
+class AuditFigures:
+    audits: int
+    average: float | None
+    org_audits: int
+    org_average: float | None
+    sections: list[AuditSectionRow]
+
+
+def _section_scores(unit_conditions, period):
+    """{(name, name_en): (score %, audits)} over approved audits visited in the period.
+
+    Section score = earned weight / applicable weight × 100 (tracker.audits.scoring).
+    """
+    applicable = func.sum(
+        sql_case((AuditResult.result.in_([ItemResult.passed, ItemResult.failed]), ChecklistItem.weight), else_=0)
+    )
+    earned = func.sum(sql_case((AuditResult.result == ItemResult.passed, ChecklistItem.weight), else_=0))
+    stmt = (
+        select(ChecklistSection.name, ChecklistSection.name_en, earned, applicable,
+               func.count(func.distinct(Audit.id)))
+        .select_from(AuditResult)
+        .join(Audit, Audit.id == AuditResult.audit_id)
+        .join(ChecklistItem, ChecklistItem.id == AuditResult.item_id)
+        .join(ChecklistSection, ChecklistSection.id == ChecklistItem.section_id)
+        .join(Unit, Unit.id == Audit.unit_id)
+        .where(Audit.state == AuditState.approved, Audit.visited_at >= period.start,
+               Audit.visited_at < period.end, *unit_conditions)
+        .group_by(ChecklistSection.name, ChecklistSection.name_en)
+    )
+    return {
+        (name, name_en or ""): (round(float(e) * 100 / float(a), 1) if a else None, n)
+        for name, name_en, e, a, n in db.session.execute(stmt)
+    }
+
+
+def _audit_average(unit_conditions, period):
+    count, average = db.session.execute(
+        select(func.count(Audit.id), func.avg(Audit.score))
+        .join(Unit, Unit.id == Audit.unit_id)
+        .where(Audit.state == AuditState.approved, Audit.visited_at >= period.start,
+               Audit.visited_at < period.end, *unit_conditions)
+    ).one()
+    return count, (round(float(average), 1) if average is not None else None)
+
+
+def audit_figures(selection) -> AuditFigures:
+    """Audit scores by section for the subtree against the organisation average (an aggregate,
+    so every staff member may see it)."""
+    conditions = selection.unit_conditions()
+    mine = _section_scores(conditions, selection.period)
+    org = _section_scores([], selection.period)
+    sections = [
+        AuditSectionRow(name, name_en, mine.get((name, name_en), (None, 0))[0], org_score,
+                        mine.get((name, name_en), (None, 0))[1])
+        for (name, name_en), (org_score, _n) in sorted(org.items())
+    ]
+    audits, average = _audit_average(conditions, selection.period)
+    org_audits, org_average = _audit_average([], selection.period)
+    return AuditFigures(audits, average, org_audits, org_average, sections)
+
+
+# ---------------------------------------------------------------------------- case table
+
+
+@dataclass
+class CaseRow:
+    number: str
+    received_on: date
+    unit_name: str
+    channel: Channel
+    category: ViolationCategory | None
+    severity: Severity | None
+    state: CaseState
+    outcome: Outcome | None
+
+
+def count_cases(selection) -> int:
+    return db.session.scalar(select(func.count()).select_from(selection.case_ids().subquery()))
+
+
+def case_table(selection, *, limit: int | None = None) -> list[CaseRow]:
+    """The selected cases, oldest first. No complainant data is read at all."""
+    stmt = (
+        select(Case.number, Case.received_at, Unit.name, Case.channel, ViolationType.category,
+               Case.severity, Case.state, Case.outcome)
+        .join(Unit, Unit.id == Case.unit_id)
+        .outerjoin(ViolationType, ViolationType.id == Case.violation_type_id)
+        .where(Case.id.in_(selection.case_ids()))
+        .order_by(Case.received_at, Case.id)
+    )
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    return [
+        CaseRow(number, local_date(received), unit_name, channel, category, severity, state, outcome)
+        for number, received, unit_name, channel, category, severity, state, outcome in db.session.execute(stmt)
+    ]
+
+
+# ---------------------------------------------------------------------------- typical cases
+
+
+@dataclass
+class TypicalMeasure:
+    kind: MeasureKind
+    responsibility: ResponsibilityKind
+    unit_name: str
+    points: int | None
+    amount: Decimal | None
+
+
+@dataclass
+class TypicalCase:
+    number: str
+    received_on: date
+    unit_name: str
+    category: ViolationCategory | None
+    violation_name: str
+    violation_name_en: str
+    severity: Severity
+    outcome: Outcome
+    summary: str
+    facts: str
+    measures: list[TypicalMeasure]
+
+
+WITHHELD = _l("(name withheld)")
+
+
+def anonymise(text: str, names) -> str:
+    """Replace known personal names (complainant, responsible people) in free text."""
+    text = text or ""
+    for name in sorted({n.strip() for n in names if n and n.strip()}, key=len, reverse=True):
+        if len(name) >= 2:
+            text = text.replace(name, str(WITHHELD))
+    return text
+
+
+def shorten(text: str, limit: int = FACTS_MAX_CHARS) -> str:
+    text = " ".join((text or "").split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def typical_cases(selection, *, limit: int = TYPICAL_CASES) -> list[TypicalCase]:
+    """A few substantiated grave or serious cases, gravest and latest first, anonymised:
+    no complainant, people by the kind of their responsibility and their unit, never by name."""
+    rank = sql_case((Case.severity == Severity.grave, 0), else_=1)
+    cases = db.session.scalars(
+        select(Case)
+        .join(Unit, Unit.id == Case.unit_id)
+        .where(Case.id.in_(selection.case_ids()), _substantiated(),
+               Case.severity.in_([Severity.grave, Severity.serious]))
+        .order_by(rank, Case.received_at.desc(), Case.id.desc())
+        .limit(limit)
+        .options(
+            selectinload(Case.unit), selectinload(Case.violation_type),
+            selectinload(Case.measures).selectinload(Measure.responsibility).selectinload(Responsibility.unit),
+            selectinload(Case.responsibilities),
+        )
+    ).all()
+    result = []
+    for c in cases:
+        names = [c.complainant_name] + [r.person_name for r in c.responsibilities]
+        result.append(TypicalCase(
+            number=c.number,
+            received_on=local_date(c.received_at),
+            unit_name=c.unit.name,
+            category=c.violation_type.category if c.violation_type else None,
+            violation_name=c.violation_type.name if c.violation_type else "",
+            violation_name_en=c.violation_type.name_en if c.violation_type else "",
+            severity=c.severity,
+            outcome=c.outcome,
+            summary=anonymise(c.summary, names),
+            facts=shorten(anonymise(c.inquiry_facts, names)),
+            measures=[
+                TypicalMeasure(m.kind, m.responsibility.kind, m.responsibility.unit.name, m.points, m.amount)
+                for m in c.measures
+            ],
+        ))
+    return result
+
+
+# ---------------------------------------------------------------------------- early warning
+
+
+@dataclass
+class RepeatFlag:
+    unit_code: str
+    unit_name: str
+    person_name: str | None  # None: the unit itself
+    cases: int
+    gravest: Severity | None
+    latest_on: date | None
+
+    @property
+    def proposed_severity(self) -> Severity:
+        """One level above the gravest so far (DESIGN.md §4: propose a higher severity)."""
+        order = list(Severity)
+        if self.gravest is None:
+            return Severity.serious
+        return order[min(order.index(self.gravest) + 1, len(order) - 1)]
+
+
+@dataclass
+class TrendFlag:
+    unit_code: str
+    unit_name: str
+    recent: int
+    previous: int
+
+    @property
+    def rise_percent(self) -> int | None:
+        return round((self.recent - self.previous) * 100 / self.previous) if self.previous else None
+
+
+@dataclass
+class EarlyWarning:
+    window_from: date
+    window_to: date
+    repeat_people: list[RepeatFlag]
+    repeat_units: list[RepeatFlag]
+    rising_units: list[TrendFlag]
+
+    @property
+    def empty(self):
+        return not (self.repeat_people or self.repeat_units or self.rising_units)
+
+
+def _gravest(column):
+    """SQL: the gravest severity in the group, as its rank (0 general .. 2 grave)."""
+    return func.max(sql_case(*[(column == s, s.rank) for s in Severity], else_=None))
+
+
+def early_warning(selection, *, as_of: date | None = None, threshold: int = REPEAT_THRESHOLD,
+                  window_months: int = REPEAT_WINDOW_MONTHS, trend_months: int = TREND_MONTHS,
+                  trend_min_cases: int = TREND_MIN_CASES, trend_min_rise: Decimal = TREND_MIN_RISE) -> EarlyWarning:
+    """Repeat violations (by person within a unit, and by unit) and units with a rising trend.
+
+    Repeats count substantiated cases *determined* in the ``window_months`` up to ``as_of``
+    (default: the end of the selection's period); trends compare cases *received* in the last
+    ``trend_months`` with the ``trend_months`` before.
+    """
+    as_of = as_of or min(selection.period.date_to, local_date(utcnow()))
+    window = Period(add_months(as_of, -window_months) + timedelta(days=1), as_of)
+    scoped = [Case.id.in_(selection.case_ids(with_period=False))]
+    determined_in_window = [
+        _substantiated(), Case.determined_at >= window.start, Case.determined_at < window.end,
+    ]
+    people = [
+        RepeatFlag(code, name, person, n, list(Severity)[g] if g is not None else None,
+                   local_date(latest))
+        for code, name, person, n, g, latest in db.session.execute(
+            select(Unit.code, Unit.name, Responsibility.person_name, func.count(func.distinct(Case.id)),
+                   _gravest(Case.severity), func.max(Case.determined_at))
+            .select_from(Responsibility)
+            .join(Case, Case.id == Responsibility.case_id)
+            .join(Unit, Unit.id == Responsibility.unit_id)
+            .where(Responsibility.person_name.is_not(None), Responsibility.person_name != "",
+                   *scoped,
+                   *determined_in_window)
+            .group_by(Unit.code, Unit.name, Responsibility.person_name)
+            .having(func.count(func.distinct(Case.id)) >= threshold)
+            .order_by(func.count(func.distinct(Case.id)).desc(), Unit.code, Responsibility.person_name)
+        )
+    ]
+    units = [
+        RepeatFlag(code, name, None, n, list(Severity)[g] if g is not None else None,
+                   local_date(latest))
+        for code, name, n, g, latest in db.session.execute(
+            select(Unit.code, Unit.name, func.count(Case.id), _gravest(Case.severity), func.max(Case.determined_at))
+            .select_from(Case)
+            .join(Unit, Unit.id == Case.unit_id)
+            .where(*scoped, *determined_in_window)
+            .group_by(Unit.code, Unit.name)
+            .having(func.count(Case.id) >= threshold)
+            .order_by(func.count(Case.id).desc(), Unit.code)
+        )
+    ]
+    recent = Period(add_months(as_of, -trend_months) + timedelta(days=1), as_of)
+    previous = Period(add_months(as_of, -2 * trend_months) + timedelta(days=1), recent.date_from - timedelta(days=1))
+    in_recent = and_(Case.received_at >= recent.start, Case.received_at < recent.end)
+    in_previous = and_(Case.received_at >= previous.start, Case.received_at < previous.end)
+    recent_n = func.sum(sql_case((in_recent, 1), else_=0))
+    previous_n = func.sum(sql_case((in_previous, 1), else_=0))
+    rising = []
+    for code, name, r, p in db.session.execute(
+        select(Unit.code, Unit.name, recent_n, previous_n)
+        .select_from(Case)
+        .join(Unit, Unit.id == Case.unit_id)
+        .where(*scoped, Case.received_at >= previous.start, Case.received_at < recent.end)
+        .group_by(Unit.code, Unit.name)
+        .having(recent_n >= trend_min_cases)
+        .order_by(recent_n.desc(), Unit.code)
+    ):
+        r, p = int(r), int(p)
+        if r - p >= p * trend_min_rise and r > p:
+            rising.append(TrendFlag(code, name, r, p))
+    return EarlyWarning(window.date_from, window.date_to, people, units, rising)
+
+
+# ---------------------------------------------------------------------------- everything
+
+
+@dataclass
+class UnitFigures:
+    """All the figures of one selection: what the dashboard and the PDF show."""
+
+    selection: Selection
+    headline: Headline
+    categories: list[BreakdownRow]
+    channels: list[BreakdownRow]
+    severities: list[BreakdownRow]
+    trend: list[MonthRow]
+    audits: AuditFigures
+    generated_at: datetime
+    cases: list[CaseRow] | None = None
+    typical: list[TypicalCase] | None = None
+    warning: EarlyWarning | None = None
+
+
+def unit_figures(selection, *, with_cases=False, max_cases=None, with_warning=False) -> UnitFigures:
+    """Gather the figures; ``with_cases`` adds the case table and typical cases (the PDF),
+    refusing with ``ReportTooLarge`` beyond ``max_cases``."""
+    figures = UnitFigures(
+        selection=selection,
+        headline=headline(selection),
+        categories=by_category(selection),
+        channels=by_channel(selection),
+        severities=by_severity(selection),
+        trend=monthly_trend(selection),
+        audits=audit_figures(selection),
+        generated_at=utcnow(),
+    )
+    if with_cases:
+        if max_cases is not None and figures.headline.cases > max_cases:
+            raise ReportTooLarge()
+        figures.cases = case_table(selection)
+        figures.typical = typical_cases(selection)
+    if with_warning:
+        figures.warning = early_warning(selection)
+    return figures
