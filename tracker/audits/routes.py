@@ -291,6 +291,8 @@ def upload_evidence(audit_id, item_code):
         db.session.rollback()
         if _wants_json():
             return _json_error(error)
+        if error.status in (403, 404):
+            raise  # a refusal is an error page, not a message on a page the user may not see
         for messages in (error.fields or {"file": [error.message]}).values():
             for message in messages:
                 flash(str(message), "danger")
