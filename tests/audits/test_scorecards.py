@@ -3,6 +3,7 @@ from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
+from flask_babel import force_locale
 
 from tracker.audits.models import Audit, AuditResult, ChecklistItem, ChecklistSection, ChecklistTemplate
 from tracker.audits.scorecard_routes import audit_url
@@ -139,7 +140,9 @@ def test_default_period_is_twelve_months():
     date_from, date_to = last_twelve_months(date(2026, 2, 14))
     assert (date_from, date_to) == (date(2025, 3, 1), date(2026, 2, 14))
     assert len(buckets_for(date_from, date_to)) == 12
-    assert [str(b.label) for b in buckets_for(date(2025, 11, 5), date(2026, 2, 1), "quarter")] == ["2025 Q4", "2026 Q1"]
+    with force_locale("en"):
+        labels = [str(b.label) for b in buckets_for(date(2025, 11, 5), date(2026, 2, 1), "quarter")]
+    assert labels == ["2025 Q4", "2026 Q1"]
 
 
 # --- pages ------------------------------------------------------------------------------------

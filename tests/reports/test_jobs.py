@@ -128,7 +128,7 @@ def test_a_running_job_page_refreshes_itself_and_a_bad_form_is_refused(fresh_app
     assert '<meta http-equiv="refresh" content="3">' in page and "/download" not in page
     assert client.get(f"/reports/jobs/{job_id}/download").status_code == 404  # no result yet
     response = client.post("/reports/bulk", data={"unit": "J", "date_from": "2025-02-01", "date_to": "2025-01-01",
-                                                  "levels": ["hall"]})
+                                                  "levels": ["hall"]}, headers={"Accept-Language": "en"})
     assert response.status_code == 200 and "before its start" in response.get_data(as_text=True)
 
 
@@ -178,5 +178,5 @@ def test_bulk_job_through_rq(fresh_app, tmp_path):
 
 def test_worker_command_needs_redis(runner, app, monkeypatch):
     monkeypatch.setitem(app.config, "REDIS_URL", None)
-    result = runner.invoke(args=["worker", "--burst"])
-    assert result.exit_code != 0 and "REDIS_URL is not set" in result.output
+    result = runner.invoke(args=["worker", "--burst"])  # commands speak the default language, Chinese
+    assert result.exit_code != 0 and "未设置 REDIS_URL" in result.output

@@ -9,6 +9,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from flask_babel import force_locale
 
 from tracker.core import pdf
 from tracker.core.pdf import LockedURLFetcher, PdfFontMissing, PdfTimeout, ResourceRefused
@@ -106,7 +107,8 @@ def test_rendering_in_a_child_process_and_its_time_limit():
     assert data.startswith(b"%PDF")
     with pytest.raises(PdfTimeout) as error:
         pdf.render_pdf_isolated("<p>x</p>" * 2000, timeout=0.001)
-    assert error.value.status == 503 and "took too long" in str(error.value.message)
+    with force_locale("en"):
+        assert error.value.status == 503 and "took too long" in str(error.value.message)
 
 
 def test_a_missing_configured_font_is_a_clear_error(tmp_path):

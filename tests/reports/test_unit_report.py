@@ -55,7 +55,8 @@ def test_pdf_shows_the_figures_in_chinese_with_an_embedded_cjk_font(dataset, aud
                                                                     tmp_path):
     db.session.commit()
     auth.login("sup_a")
-    response = client.get(f"/reports/units/{org.company.code}.pdf?{_args(dataset.period)}")
+    response = client.get(f"/reports/units/{org.company.code}.pdf?{_args(dataset.period)}",
+                          headers={"Accept-Language": "zh-CN"})
     assert response.status_code == 200
     assert response.mimetype == "application/pdf"
     assert response.headers["Content-Disposition"].startswith("attachment")
@@ -64,20 +65,21 @@ def test_pdf_shows_the_figures_in_chinese_with_an_embedded_cjk_font(dataset, aud
     text = pdf_text(response.data, tmp_path)
     flat = " ".join(text.split())
     assert org.company.name in flat and re.search(r"[\u4e00-\u9fff]", text)
-    # Headline figures, equal to the database's (report_fixtures.py).
-    expected = {"Cases received": "5", "Substantiated (incl. partly)": "3", "Overdue steps": "2",
-                "Rectification on time (1/2)": "50.0%", "Warning interviews held": "1", "Performance points": "6",
-                "Financial penalties (yuan)": "600.00"}
+    # Headline figures, equal to the database's (report_fixtures.py), under their zh_Hans_CN labels:
+    # Cases received, Substantiated (incl. partly), Overdue steps, Rectification on time (1/2),
+    # Warning interviews held, Performance points deducted, Financial penalties (yuan).
+    expected = {"受理案件数": "5", "属实（含部分属实）": "3", "超期环节数": "2", "整改按期率 (1/2)": "50.0%",
+                "已开展警示谈话": "1", "绩效扣分合计": "6", "经济考核金额（元）": "600.00"}
     assert {label: figure_value(text, label) for label in expected} == expected
     for case in (dataset.a, dataset.b, dataset.c, dataset.d, dataset.g):
         assert case.number in flat
     assert dataset.e.number not in flat  # before the period
     # Audit scores by section: the company against the organisation (the same here).
     assert "37.5%" in flat and "100.0%" in flat
-    # Page header and footer: unit name on every page, "page X of Y".
+    # Page header and footer: unit name on every page, "page X of Y" (第 X 页，共 Y 页).
     pages = text.split("\f")
     assert all(org.company.name in page for page in pages if page.strip())
-    assert re.search(r"Page\s1\sof\s\d+", flat)
+    assert re.search(r"第\s1\s页，共\s\d+\s?页", flat)  # no space before the last 页 (report.css)
     # No personal data: complainant, phone, address, staff names.
     for secret in ("张伟", "13812345678", "人民路88号", "李娜"):
         assert secret not in flat
@@ -113,13 +115,14 @@ def test_a_report_over_the_size_limit_is_refused_with_a_clear_message(dataset, p
     db.session.commit()
     monkeypatch.setitem(app.config, "REPORT_MAX_CASES", 2)
     response = client.get(f"/api/v1/reports/units/{org.company.code}.pdf?{_args(dataset.period)}",
-                          headers=api_token("sup_a"))
+                          headers={**api_token("sup_a"), "Accept-Language": "en"})
     assert response.status_code == 422
     error = response.get_json()["error"]
     assert error["code"] == "report_too_large"
     assert error["message"] == "The period is too large; choose a shorter period or a smaller unit."
     auth.login("sup_a")
-    response = client.get(f"/reports/units/{org.company.code}.pdf?{_args(dataset.period)}", follow_redirects=True)
+    response = client.get(f"/reports/units/{org.company.code}.pdf?{_args(dataset.period)}",
+                          headers={"Accept-Language": "en"}, follow_redirects=True)
     assert response.status_code == 200 and "choose a shorter period" in response.get_data(as_text=True)
 
 
@@ -127,9 +130,10 @@ def test_a_slow_report_is_stopped_at_the_time_limit(dataset, people, org, client
     db.session.commit()
     monkeypatch.setitem(app.config, "REPORT_TIMEOUT_SECONDS", 0.001)
     auth.login("sup_a")
-    response = client.get(f"/reports/units/{org.company.code}.pdf?{_args(dataset.period)}")
+    response = client.get(f"/reports/units/{org.company.code}.pdf?{_args(dataset.period)}",
+                          headers={"Accept-Language": "en"})
     assert response.status_code == 302
-    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    page = client.get(response.headers["Location"], headers={"Accept-Language": "en"}).get_data(as_text=True)
     assert "took too long" in page
 
 
@@ -172,7 +176,8 @@ def test_unit_outside_the_scope_is_not_found(people, org, client, auth, api_toke
 def test_unit_heads_see_their_own_subtree(dataset, people, org, client, auth):
     db.session.commit()
     auth.login("head_hall")
-    page = client.get(f"/reports/units/{org.hall.code}?{_args(dataset.period)}")
+    page = client.get(f"/reports/units/{org.hall.code}?{_args(dataset.period)}",
+                      headers={"Accept-Language": "en"})
     assert page.status_code == 200
     html = page.get_data(as_text=True)
     assert f"/reports/units/{org.hall.code}.pdf?from=" in html and "Download PDF" in html
@@ -235,7 +240,7 @@ def test_navigation_has_dashboard_and_reports_for_staff_only(people, org, client
 def test_api_refuses_a_reversed_period(people, org, client, api_token):
     db.session.commit()
     response = client.get(f"/api/v1/reports/units/{org.hall.code}.pdf?from=2025-02-01&to=2025-01-01",
-                          headers=api_token("sup_a"))
+                          headers={**api_token("sup_a"), "Accept-Language": "en"})
     assert response.status_code == 422
     assert response.get_json()["error"]["fields"] == {"to": ["The end of the period is before its start."]}
     bad = client.get(f"/api/v1/reports/units/{org.hall.code}.pdf?from=yesterday", headers=api_token("sup_a"))
