@@ -142,7 +142,7 @@ def run_gunicorn_load(*, database_url, user, password, duration, threads, paths)
         cookie = login(port, user, password)
         results = {}
         for name, path in paths.items():
-            drive(port, path, cookie, duration=min(2, duration), threads=threads)  # warm both workers
+            drive(port, path, cookie, duration=min(2, duration / 2), threads=threads)  # warm both workers
             results[name] = drive(port, path, cookie, duration=duration, threads=threads)
         return {"paths": results, "workers": worker_memory(process.pid), "port": port}
     finally:

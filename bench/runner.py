@@ -24,7 +24,7 @@ import shutil
 import statistics
 import sys
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -64,6 +64,11 @@ class Row:
         return percentile(self.samples_ms, 95)
 
     @property
+    def cpu_median(self):
+        cpu = getattr(self.samples_ms, "cpu", None)
+        return statistics.median(cpu) if cpu else None
+
+    @property
     def raw_median(self):
         return statistics.median(self.raw_ms) if self.raw_ms else None
 
@@ -73,14 +78,18 @@ class Row:
 
     @property
     def verdict(self):
+        """The time limit (p95); the ratio to the raw SQL is judged apart (``raw_verdict``)."""
         if self.verdict_override:
             return self.verdict_override
         if self.limit_ms is None or not self.samples_ms:
             return "-"
-        ok = self.p95 < self.limit_ms
-        if self.max_raw_ratio is not None and self.raw_ratio is not None:
-            ok = ok and self.raw_ratio <= self.max_raw_ratio
-        return "PASS" if ok else "FAIL"
+        return "PASS" if self.p95 < self.limit_ms else "FAIL"
+
+    @property
+    def raw_verdict(self):
+        if self.max_raw_ratio is None or self.raw_ratio is None:
+            return None
+        return "PASS" if self.raw_ratio <= self.max_raw_ratio else "FAIL"
 
 
 def percentile(values, p):
@@ -92,14 +101,27 @@ def percentile(values, p):
     return ordered[int(rank) - 1]
 
 
+class Samples(list):
+    """Wall-clock milliseconds, with the CPU milliseconds this process spent (``cpu``): on a
+    busy machine the wall clock includes waiting for a core, the CPU time does not."""
+
+    def __init__(self):
+        super().__init__()
+        self.cpu = []
+
+    def run(self, fn):
+        started, cpu = time.perf_counter(), time.process_time()
+        fn()
+        self.append((time.perf_counter() - started) * 1000)
+        self.cpu.append((time.process_time() - cpu) * 1000)
+
+
 def timed(fn, runs, warmup):
     for _ in range(warmup):
         fn()
-    samples = []
+    samples = Samples()
     for _ in range(runs):
-        started = time.perf_counter()
-        fn()
-        samples.append((time.perf_counter() - started) * 1000)
+        samples.run(fn)
     return samples
 
 
@@ -108,12 +130,10 @@ def interleaved(page, raw, runs, warmup):
     for _ in range(warmup):
         page()
         raw()
-    page_ms, raw_ms = [], []
+    page_ms, raw_ms = Samples(), Samples()
     for _ in range(runs):
-        for fn, out in ((page, page_ms), (raw, raw_ms)):
-            started = time.perf_counter()
-            fn()
-            out.append((time.perf_counter() - started) * 1000)
+        page_ms.run(page)
+        raw_ms.run(raw)
     return page_ms, raw_ms
 
 
@@ -347,8 +367,8 @@ class Raw:
             self.dialect = db.engine.dialect.name
             self.connection = db.engine.raw_connection()
         self.case_columns = ", ".join(f"cases.{c.name}" for c in Case.__table__.columns)
-        self.unit_columns = "units.id, units.code, units.name, units.level, units.parent_id, units.path, units.active, " \
-                            "units.created_at"
+        self.unit_columns = ("units.id, units.code, units.name, units.level, units.parent_id, units.path, "
+                             "units.active, units.created_at")
 
     def close(self):
         self.connection.close()
@@ -370,7 +390,9 @@ class Raw:
         if self.dialect == "postgresql":
             self.connection.rollback()
 
-    def ilike(self, column):
+    def ilike(self, column, term):
+        if term.lower() == term.upper():  # no letter case: LIKE, as tracker.cases.queries does
+            return f"{column} LIKE :q ESCAPE '\\'"
         if self.dialect == "postgresql":
             return f"{column} ILIKE :q ESCAPE '\\'"
         return f"lower({column}) LIKE lower(:q) ESCAPE '\\'"
@@ -396,7 +418,7 @@ class Raw:
                          "deadlines.due_at < :now)")
             params["now"] = self.time_value(datetime.now(timezone.utc))
         if filters.get("q"):
-            where.append("(" + " OR ".join(self.ilike(f"cases.{c}") for c in
+            where.append("(" + " OR ".join(self.ilike(f"cases.{c}", filters["q"]) for c in
                                            ("summary", "details", "number", "external_ref")) + ")")
             params["q"] = f"%{filters['q']}%"
         if cursor is not None:
@@ -573,13 +595,19 @@ def dashboard_rows(app, targets: Targets, *, runs, warmup, echo):
             arguments = {k: v for k, v in values.items() if k in endpoints[endpoint].arguments}
             url = url_for(endpoint, **arguments, **({"unit": values["code"]} if "code" in values and
                                                     "code" not in endpoints[endpoint].arguments else {}))
-        response = client.get(url)
-        if response.status_code != 200:
-            rows.append(Row(name, note=f"{url} answered {response.status_code}", verdict_override="FAIL"))
+        first, responses = Samples(), []
+        first.run(lambda u=url: responses.append(client.get(u)))
+        if responses[0].status_code != 200:
+            rows.append(Row(name, note=f"{url} answered {responses[0].status_code}", verdict_override="FAIL"))
             echo(line(rows[-1]))
             continue
-        row = Row(name, timed(lambda u=url: client.get(u), runs, warmup), DASHBOARD_LIMIT_MS,
-                  queries=count_queries(app, lambda u=url: client.get(u)), extra={"url": url})
+        if first[0] > 10 * DASHBOARD_LIMIT_MS:
+            # Far beyond the target: two requests say enough (thirty could take an hour).
+            first.run(lambda u=url: client.get(u))
+            row = Row(name, first, DASHBOARD_LIMIT_MS, note="far beyond the target: 2 runs only", extra={"url": url})
+        else:
+            row = Row(name, timed(lambda u=url: client.get(u), runs, warmup), DASHBOARD_LIMIT_MS,
+                      queries=count_queries(app, lambda u=url: client.get(u)), extra={"url": url})
         rows.append(row)
         echo(line(row))
     return rows
@@ -608,7 +636,7 @@ def pdf_row(app, targets: Targets, *, runs, warmup, echo):
         html = unit_report_html(*args, locale="zh_Hans_CN", viewer=viewer)
         total = timed(lambda: render_unit_report(*args, locale="zh_Hans_CN", viewer=viewer), runs, warmup)
         html_ms = timed(lambda: unit_report_html(*args, locale="zh_Hans_CN", viewer=viewer), runs, warmup)
-        weasy = timed(lambda: render_pdf(html), runs, warmup)
+        weasy = timed(weasyprint_alone(html, render_pdf), runs, max(warmup, 1))
         db.session.rollback()
     overhead = statistics.median(total) - statistics.median(weasy)
     ratio = overhead / statistics.median(weasy)
@@ -621,6 +649,18 @@ def pdf_row(app, targets: Targets, *, runs, warmup, echo):
               verdict_override="PASS" if ok else "FAIL")
     echo(line(row))
     return [row]
+
+
+def weasyprint_alone(html, render_pdf):
+    """WeasyPrint on the final HTML with the fonts loaded once, as the report's render children
+    have them (they fork from a server that loaded them); ``render_pdf`` reloads them per call."""
+    try:
+        from tracker.core.pdf import _load_fonts, _write_pdf, cjk_font_path, default_allowed_dirs
+    except ImportError:
+        return lambda: render_pdf(html)
+    allowed = default_allowed_dirs()
+    fonts = _load_fonts(cjk_font_path(), allowed)
+    return lambda: _write_pdf(html, None, allowed, fonts)
 
 
 def import_row(app, *, rows_count, echo):
@@ -697,15 +737,19 @@ def fmt_ms(value):
 
 def line(row: Row):
     ratio = f"{row.p95 / row.limit_ms:.2f}" if row.limit_ms and row.samples_ms else "-"
-    raw = f"{fmt_ms(row.raw_median)} ({row.raw_ratio:.1f}x)" if row.raw_ms else "-"
+    raw = "-"
+    if row.raw_ms:
+        mark = "" if row.raw_verdict == "PASS" else "!"
+        raw = f"{fmt_ms(row.raw_median)} ({row.raw_ratio:.1f}x{mark})"
     queries = str(row.queries) if row.queries is not None else "-"
     limit = fmt_ms(row.limit_ms) if row.limit_ms else "-"
-    return (f"{row.name[:48]:<48} {fmt_ms(row.median):>9} {fmt_ms(row.p95):>9} {limit:>7} {ratio:>6} "
-            f"{raw:>16} {queries:>3}  {row.verdict:<5} {row.note}")
+    return (f"{row.name[:48]:<48} {fmt_ms(row.median):>9} {fmt_ms(row.p95):>9} {fmt_ms(row.cpu_median):>7} "
+            f"{limit:>7} {ratio:>6} {raw:>16} {queries:>3}  {row.verdict:<5} {row.note}")
 
 
-HEADER = (f"{'row':<48} {'median':>9} {'p95':>9} {'limit':>7} {'p95/l':>6} {'raw SQL (page/raw)':>16} {'q':>3}  "
-          f"{'':<5} note   (times in ms)")
+HEADER = (f"{'row':<48} {'median':>9} {'p95':>9} {'cpu':>7} {'limit':>7} {'p95/l':>6} {'raw SQL (page/raw)':>16} "
+          f"{'q':>3}  {'p95':<5} note\n(ms; cpu: median CPU time of this process; raw SQL: median of the same rows "
+          f"through a bare DBAPI cursor, '!' above {PAGE_RAW_RATIO:g}x; q: SQL statements per request)")
 
 
 def machine_info(url):
@@ -743,10 +787,12 @@ def write_results(args, url, info, rows, results_dir):
         "db": args.db, "database": re.sub(r"//[^@/]*@", "//", url), "cases": args.cases, "smoke": args.smoke,
         "runs": args.runs, "warmup": args.warmup, "machine": info,
         "rows": [
-            {**{k: v for k, v in asdict(r).items() if k not in ("samples_ms", "raw_ms")},
-             "median_ms": r.median, "p95_ms": r.p95, "raw_median_ms": r.raw_median, "raw_ratio": r.raw_ratio,
+            {**{f.name: getattr(r, f.name) for f in fields(r) if f.name not in ("samples_ms", "raw_ms")},
+             "median_ms": r.median, "p95_ms": r.p95, "cpu_median_ms": r.cpu_median, "raw_median_ms": r.raw_median,
+             "raw_ratio": r.raw_ratio, "raw_verdict": r.raw_verdict,
              "verdict": r.verdict, "samples_ms": [round(s, 2) for s in r.samples_ms],
-             "raw_ms": [round(s, 2) for s in r.raw_ms]}
+             "raw_ms": [round(s, 2) for s in r.raw_ms],
+             "cpu_ms": [round(s, 2) for s in getattr(r.samples_ms, "cpu", [])]}
             for r in rows
         ],
     }
@@ -781,8 +827,8 @@ def parse_args(argv):
     args.units = args.units if args.units is not None else (200 if small else 2_000)
     args.runs = args.runs if args.runs is not None else (3 if small else 30)
     args.warmup = args.warmup if args.warmup is not None else (1 if small else 3)
-    args.duration = args.duration if args.duration is not None else (2 if small else 20)
-    args.import_rows = args.import_rows if args.import_rows is not None else (1_000 if small else 100_000)
+    args.duration = args.duration if args.duration is not None else (1 if small else 20)
+    args.import_rows = args.import_rows if args.import_rows is not None else (200 if small else 100_000)
     return args
 
 
@@ -798,11 +844,12 @@ def main(argv=None):
     app = make_app(url)
     info["load"] = ensure_load(app, cases=args.cases, units=args.units, seed=args.seed, batch=10_000, echo=echo)
     ensure_bench_user(app)
-    targets = pick_targets(app)
+    targets = pick_targets(app, report_cases=50 if args.smoke else 200)
     info["targets"] = {k: str(v) for k, v in asdict(targets).items()}
     info.update(database_versions(app))
     echo(f"County {targets.county_code} ({targets.county_cases:,} cases); cases {targets.closed_case} (closed), "
          f"{targets.open_case} (open); search '{targets.rare_term}'")
+    freeze_after_warm_up(app, targets)
     echo("")
     echo(HEADER)
     rows = []
@@ -819,9 +866,11 @@ def main(argv=None):
     finally:
         raw.close()
     if "dashboard" not in skip:
-        rows += dashboard_rows(app, targets, runs=max(3, args.runs // 3), warmup=1, echo=echo)
+        rows += dashboard_rows(app, targets, runs=max(2, args.runs // 3), warmup=1, echo=echo)
     if "pdf" not in skip:
-        rows += pdf_row(app, targets, runs=max(2, args.runs // 6), warmup=1, echo=echo)
+        # A report takes seconds: fewer runs (one in a smoke run).
+        rows += pdf_row(app, targets, runs=1 if args.smoke else max(3, args.runs // 6),
+                        warmup=0 if args.smoke else 1, echo=echo)
     if "import" not in skip:
         rows += import_row(app, rows_count=args.import_rows, echo=echo)
     if "history" not in skip:
@@ -836,9 +885,26 @@ def main(argv=None):
     echo("")
     echo(f"Results: {path}")
     failed = [r.name for r in rows if r.verdict == "FAIL"]
-    echo(f"{len(failed)} of {sum(r.verdict in ('PASS', 'FAIL') for r in rows)} targets missed"
+    echo(f"Time limits: {len(failed)} of {sum(r.verdict in ('PASS', 'FAIL') for r in rows)} missed"
          + (": " + "; ".join(failed) if failed else "."))
+    over = [f"{r.name} ({r.raw_ratio:.1f}x)" for r in rows if r.raw_verdict == "FAIL"]
+    echo(f"At most {PAGE_RAW_RATIO:g}x the raw SQL: {len(over)} of {sum(r.raw_verdict is not None for r in rows)} "
+         "missed" + (": " + "; ".join(over) if over else "."))
     return 0
+
+
+def freeze_after_warm_up(app, targets):
+    """Serve each kind of page once, then move everything alive to the garbage collector's
+    permanent generation, as wsgi.py does in every gunicorn worker: otherwise a full collection
+    scans it every dozen requests (a 100 ms pause on this machine)."""
+    import gc
+
+    client = web_client(app)
+    for url in (f"/cases?unit={targets.county_code}", f"/cases/{targets.closed_case}"):
+        client.get(url)
+    app.test_client().get(f"/api/v1/cases?unit={targets.county_code}", headers=api_headers(app))
+    gc.collect()
+    gc.freeze()
 
 
 def database_versions(app):

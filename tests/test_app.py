@@ -6,7 +6,7 @@ from sqlalchemy import create_engine, inspect, text
 
 from tests.conftest import csrf_token_from, make_app
 from tracker import create_app
-from tracker.core.database import normalize_url
+from tracker.core.database import normalize_url, object_belongs_to_dialect
 from tracker.extensions import db
 
 
@@ -63,7 +63,8 @@ def test_migrations_run_from_empty_and_back(database_url, tmp_path):
         with engine.begin() as conn:
             conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}"))
         engine.dispose()
-        url += ("&" if "?" in url else "?") + f"options=-csearch_path%3D{schema}"
+        # The schema under test first; public after it, where extensions such as pg_trgm live.
+        url += ("&" if "?" in url else "?") + f"options=-csearch_path%3D{schema}%2Cpublic"
     app = make_app(url)
     with app.app_context():
         upgrade()
@@ -71,7 +72,11 @@ def test_migrations_run_from_empty_and_back(database_url, tmp_path):
         assert set(inspect(db.engine).get_table_names()) <= {"alembic_version"}
         upgrade()
         with db.engine.connect() as conn:
-            diff = compare_metadata(MigrationContext.configure(conn), db.metadata)
+            def include_object(obj, name, type_, reflected, compare_to):
+                return object_belongs_to_dialect(obj, conn.dialect.name)
+
+            context = MigrationContext.configure(conn, opts={"include_object": include_object})
+            diff = compare_metadata(context, db.metadata)
         assert diff == []
         db.engine.dispose()
 

@@ -75,7 +75,8 @@ class CaseSchema(Schema):
     merged_into = fields.String(allow_none=True)
     created_at = fields.String()
     updated_at = fields.String()
-    available_actions = fields.List(fields.String())
+    available_actions = fields.List(fields.String(), allow_none=True,
+                                    metadata={"description": "null in lists; the case itself names them"})
 
 
 class CaseEnvelopeSchema(Schema):

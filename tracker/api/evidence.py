@@ -16,9 +16,16 @@ from werkzeug.datastructures import CombinedMultiDict, FileStorage
 
 from tracker.api.auth import SECURITY, api_user, token_required
 from tracker.api.schemas import ErrorSchema, list_schema
-from tracker.cases.evidence import NOTE_MAX_LENGTH, attachments_of, open_attachment, store_attachment
+from tracker.cases.evidence import (
+    ALLOWED_CONTENT_TYPES,
+    NOTE_MAX_LENGTH,
+    attachments_of,
+    open_attachment,
+    store_attachment,
+)
 from tracker.cases.evidence_routes import send_attachment
 from tracker.cases.queries import get_case_for
+from tracker.core.web import UNSTORABLE, UNSTORABLE_MESSAGE
 from tracker.extensions import db
 
 
@@ -49,9 +56,15 @@ class FilePart(Upload):
         return value
 
 
+def _storable(value):
+    """A multipart body is read after authentication, so tracker.core.web does not screen it."""
+    if UNSTORABLE.search(value):
+        raise MarshmallowValidationError(UNSTORABLE_MESSAGE)
+
+
 class AttachmentUploadSchema(Schema):
     file = FilePart(required=True, error_messages={"required": _l("Choose a file to upload.")})
-    note = fields.String(load_default="", validate=validate.Length(max=NOTE_MAX_LENGTH))
+    note = fields.String(load_default="", validate=[validate.Length(max=NOTE_MAX_LENGTH), _storable])
 
 
 class AttachmentSchema(Schema):
@@ -116,8 +129,10 @@ def list_attachments(number):
 @blp.doc(
     security=SECURITY,
     responses={"200": {
-        "description": "The file, as an attachment under its original name",
-        "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
+        "description": "The file, as an attachment under its original name, with the content type detected "
+        "when it was uploaded",
+        "content": {content_type: {"schema": {"type": "string", "format": "binary"}}
+                    for content_type in sorted(ALLOWED_CONTENT_TYPES)},
     }},
 )
 @blp.alt_response(404, schema=ErrorSchema, description="No such file in the caller's scope")

@@ -70,13 +70,21 @@ _GUARDS = {
 }
 
 
+def _version(value) -> int:
+    """The version the client saw, as a number (forms send text): 422 when it is not one."""
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise ValidationError(field="version") from None
+
+
 def check_audit_action(user, audit, action: AuditAction, *, version=None) -> None:
     """Raise why ``user`` may not take ``action`` on ``audit`` now; return if they may."""
     if not can_view_audit(user, audit):
         raise NotFound()
     if not is_supervisor(user):
         raise PermissionDenied(_l("Your role cannot take this action."))
-    if version is not None and int(version) != audit.version:
+    if version is not None and _version(version) != audit.version:
         raise VersionConflict()
     if audit.state not in ACTION_STATES[action]:
         raise InvalidTransition(

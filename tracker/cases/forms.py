@@ -38,7 +38,7 @@ from tracker.cases.states import (
     ResponsibilityKind,
     Severity,
 )
-from tracker.core.forms import select_choices
+from tracker.core.forms import FastSelectField, select_choices
 from tracker.units.queries import get_unit_by_code
 
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
@@ -81,7 +81,7 @@ class CaseFilterForm(FlaskForm):
     class Meta:
         csrf = False  # a GET search form
 
-    unit = SelectField(_l("Unit (with the units below)"), validators=[Optional()])
+    unit = FastSelectField(_l("Unit (with the units below)"), validators=[Optional()])
     state = SelectField(_l("State"), validators=[Optional()])
     channel = SelectField(_l("Channel"), validators=[Optional()])
     severity = SelectField(_l("Severity"), validators=[Optional()])

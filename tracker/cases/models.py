@@ -9,6 +9,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -138,6 +139,18 @@ class Case(db.Model):
         Index("ix_cases_unit_state", "unit_id", "state"),
         Index("ix_cases_received_at_id", "received_at", "id"),
         Index("ix_cases_state_received_at", "state", "received_at"),
+        # Filtered lists, newest first, stop after a page (docs/performance.md).
+        Index("ix_cases_channel_received_at", "channel", "received_at", "id"),
+        Index("ix_cases_severity_received_at", "severity", "received_at", "id"),
+        # Aggregates over a period (dashboards, reports) read this instead of the wide rows.
+        Index("ix_cases_received_cover", "received_at", "unit_id", "merged_into_id", "state", "outcome", "severity",
+              "channel", "violation_type_id"),
+        # Text search (ILIKE '%…%') through trigrams; PostgreSQL only (migration 0003).
+        *(
+            Index(f"ix_cases_{column}_trgm", column, postgresql_using="gin",
+                  postgresql_ops={column: "gin_trgm_ops"}).ddl_if(dialect="postgresql")
+            for column in ("summary", "details", "number", "external_ref")
+        ),
         CheckConstraint("state <> 'closed' OR closed_at IS NOT NULL", name="closed_has_time"),
         CheckConstraint(
             "state NOT IN ('determined', 'appealed', 'rectifying', 'rectification_submitted', 'verified') "
@@ -222,6 +235,9 @@ class WarningInterview(db.Model):
     )
 
 
+RUNNING_CLOCK = "met_at IS NULL AND cancelled_at IS NULL AND paused_at IS NULL"
+
+
 class Deadline(db.Model):
     """One clock of a case on the working-day calendar."""
 
@@ -240,7 +256,14 @@ class Deadline(db.Model):
 
     case: Mapped[Case] = relationship(back_populates="deadlines")
 
-    __table_args__ = (Index("ix_deadlines_open_due", "met_at", "cancelled_at", "due_at"),)
+    # Running clocks only (most clocks are met or cancelled): overdue and due-soon lists by due
+    # date, and the case list's "overdue" filter by case.
+    __table_args__ = (
+        Index("ix_deadlines_running_due", "due_at", sqlite_where=text(RUNNING_CLOCK),
+              postgresql_where=text(RUNNING_CLOCK)),
+        Index("ix_deadlines_running_case", "case_id", "due_at", sqlite_where=text(RUNNING_CLOCK),
+              postgresql_where=text(RUNNING_CLOCK)),
+    )
 
     def is_overdue(self, now: datetime) -> bool:
         if self.cancelled_at is not None or self.paused_at is not None:

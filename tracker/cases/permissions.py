@@ -8,7 +8,14 @@ from flask_babel import lazy_gettext as _l
 from tracker.accounts.states import Role
 from tracker.cases.states import TRANSITIONS, Action, CaseState, DeadlineKind, MeasureKind
 from tracker.core.database import utcnow
-from tracker.core.errors import DomainError, InvalidTransition, NotFound, PermissionDenied, VersionConflict
+from tracker.core.errors import (
+    DomainError,
+    InvalidTransition,
+    NotFound,
+    PermissionDenied,
+    ValidationError,
+    VersionConflict,
+)
 from tracker.core.permissions import can_see_unit, is_staff, is_supervisor
 
 
@@ -113,6 +120,14 @@ _GUARDS = {
 }
 
 
+def _version(value) -> int:
+    """The version the client saw, as a number (forms send text): 422 when it is not one."""
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise ValidationError(field="version") from None
+
+
 def check_action(user, case, action: Action, *, version=None) -> None:
     """Raise why ``user`` may not take ``action`` on ``case`` now; return if they may.
 
@@ -124,7 +139,7 @@ def check_action(user, case, action: Action, *, version=None) -> None:
     transition = TRANSITIONS[action]
     if user.role != transition.role:
         raise PermissionDenied(_l("Your role cannot take this action."))
-    if version is not None and int(version) != case.version:
+    if version is not None and _version(version) != case.version:
         raise VersionConflict()
     if case.state not in transition.from_states:
         raise _state_error(case)

@@ -49,8 +49,9 @@ def case_detail_options(*, unit_joined=False):
     )
 
 
-# What a row of the case list shows: the unit (from the scope's join) and the next deadline.
-LIST_OPTIONS = (contains_eager(Case.unit), selectinload(Case.deadlines))
+def case_list_options():
+    """What a row of the case list shows: the unit (from the scope's join) and the next deadline."""
+    return (contains_eager(Case.unit), selectinload(Case.deadlines))
 
 
 def get_case_for(user, number: str) -> Case:
@@ -112,15 +113,17 @@ def filtered_cases(user, filters: CaseFilters):
     if filters.date_to is not None:
         stmt = stmt.where(Case.received_at < local_day_start(filters.date_to + timedelta(days=1)))
     if filters.q:
-        # Substring match works for Chinese without word segmentation.
-        like = f"%{_escape_like(filters.q.strip())}%"
+        # Substring match works for Chinese without word segmentation. A term without letter case
+        # (Chinese, digits) matches the same rows with LIKE as with ILIKE, and PostgreSQL runs LIKE
+        # several times faster: ILIKE case-folds every text it reads.
+        term = filters.q.strip()
+        like = f"%{_escape_like(term)}%"
+        cased = term.lower() != term.upper()
         stmt = stmt.where(
-            or_(
-                Case.summary.ilike(like, escape="\\"),
-                Case.details.ilike(like, escape="\\"),
-                Case.number.ilike(like, escape="\\"),
-                Case.external_ref.ilike(like, escape="\\"),
-            )
+            or_(*(
+                column.ilike(like, escape="\\") if cased else column.like(like, escape="\\")
+                for column in (Case.summary, Case.details, Case.number, Case.external_ref)
+            ))
         )
     if filters.phone:
         # Searchable without being shown: the phone is matched, never put in the results.
@@ -132,13 +135,13 @@ def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def list_cases(user, filters: CaseFilters, *, sort="received_desc", cursor=None, limit=50, options=LIST_OPTIONS):
+def list_cases(user, filters: CaseFilters, *, sort="received_desc", cursor=None, limit=50, options=None):
     """One page of the user's cases; returns (cases, next_cursor). ``options``: what to load
-    with them (the list's columns by default; ``case_detail_options(unit_joined=True)`` for
-    whole case objects)."""
+    with them (``case_list_options()`` by default; ``case_detail_options(unit_joined=True)``
+    for whole case objects)."""
     column_name, descending = SORTS.get(sort, SORTS["received_desc"])[0]
     column = getattr(Case, column_name)
-    stmt = filtered_cases(user, filters).options(*options)
+    stmt = filtered_cases(user, filters).options(*(options or case_list_options()))
     return keyset_page(
         db.session, stmt, [column, Case.id], cursor=cursor, limit=limit, descending=descending,
         parse=lambda values: [datetime.fromisoformat(values[0]), int(values[1])],

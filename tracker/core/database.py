@@ -110,3 +110,13 @@ def enum_column_type(enum_cls: type[enum.Enum], name: str):
         values_callable=lambda cls: [m.value for m in cls],
         validate_strings=True,
     )
+
+
+def object_belongs_to_dialect(obj, dialect_name: str) -> bool:
+    """False for schema objects the models create on another database only
+    (``Index(...).ddl_if(dialect=...)``): Alembic's comparisons leave them out there."""
+    condition = getattr(obj, "_ddl_if", None)
+    if condition is None or condition.dialect is None:
+        return True
+    wanted = condition.dialect if isinstance(condition.dialect, (tuple, list)) else (condition.dialect,)
+    return dialect_name in wanted

@@ -126,11 +126,8 @@ def verify_chain(batch_size: int = 10_000) -> VerifyResult:
         rows = db.session.execute(stmt if last_seq is None else stmt.where(c.seq > last_seq)).all()
         for seq, at, actor_id, actor_name, action, subject, data, stored_prev, stored_hash in rows:
             checked += 1
-            if (
-                seq != expected_seq
-                or stored_prev != prev_hash
-                or compute_hash(prev_hash, _payload(seq, at, actor_id, actor_name, action, subject, data)) != stored_hash
-            ):
+            payload = _payload(seq, at, actor_id, actor_name, action, subject, data)
+            if seq != expected_seq or stored_prev != prev_hash or compute_hash(prev_hash, payload) != stored_hash:
                 return VerifyResult(False, checked, seq if seq == expected_seq else expected_seq)
             prev_hash, expected_seq = stored_hash, expected_seq + 1
         if len(rows) < batch_size:
