@@ -63,8 +63,7 @@ def test_migrations_run_from_empty_and_back(database_url, tmp_path):
         with engine.begin() as conn:
             conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}"))
         engine.dispose()
-        # The schema under test first; public after it, where extensions such as pg_trgm live.
-        url += ("&" if "?" in url else "?") + f"options=-csearch_path%3D{schema}%2Cpublic"
+        url += ("&" if "?" in url else "?") + f"options=-csearch_path%3D{schema}"
     app = make_app(url)
     with app.app_context():
         upgrade()

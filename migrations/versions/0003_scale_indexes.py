@@ -48,9 +48,13 @@ def upgrade():
                     sqlite_where=sa.text(RUNNING), postgresql_where=sa.text(RUNNING))
     if op.get_bind().dialect.name == "postgresql":
         op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+        # The operator class lives in the extension's schema, which need not be on the search path.
+        schema = op.get_bind().execute(sa.text(
+            "SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace "
+            "WHERE e.extname = 'pg_trgm'")).scalar()
         for column in TRGM_COLUMNS:
             op.create_index(f"ix_cases_{column}_trgm", "cases", [column], postgresql_using="gin",
-                            postgresql_ops={column: "gin_trgm_ops"})
+                            postgresql_ops={column: f'"{schema}".gin_trgm_ops'})
     # Fresh statistics for the planners (a no-op cost on a small database).
     op.execute("ANALYZE")
 
