@@ -685,9 +685,9 @@ def _state():
 
 
 def test_csrf_is_enforced_on_every_form_post(app, world, monkeypatch):
-    """Every POST route of the web UI, with CSRF on as in production and a signed-in
-    administrator (the role allowed the most), refuses a POST without the token: 400, nothing
-    changed. The app under test is the suite's own app with ``WTF_CSRF_ENABLED`` switched on for
+    """Every POST route of the web UI, with CSRF on as in production, refuses a POST without a
+    valid token — signed in as an administrator, a supervisor and a unit head in turn (the
+    login form needs its token too): 400, nothing changed. The app under test is the suite's own app with ``WTF_CSRF_ENABLED`` switched on for
     this test (Flask-WTF reads it per request), so the objects of the access-matrix world exist
     inside the test's transaction and every URL names a real object."""
     users, arguments, special = world
@@ -738,8 +738,9 @@ EVENT_HANDLER = re.compile(r"<[^>]+\son[a-z]+\s*=", re.IGNORECASE)
 def _csp(response):
     directives = {}
     for part in response.headers.get("Content-Security-Policy", "").split(";"):
-        name, *values = part.split()
-        directives[name] = values
+        if part.strip():
+            name, *values = part.split()
+            directives[name] = values
     return directives
 
 
