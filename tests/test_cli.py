@@ -48,3 +48,27 @@ def test_seed_demo_is_idempotent_and_believable(runner):
     states = set(db.session.scalars(select(Case.state).distinct()))
     assert len(states) >= 5
     assert verify_chain().ok
+
+
+def test_stats_check_and_rebuild(runner, org, make_user):
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from tracker.cases import operations as ops
+    from tracker.cases.states import Channel
+    from tracker.core.database import utcnow
+    from tracker.reports.models import CaseDayStat
+
+    sup = make_user("supervisor", username="sup_cli")
+    ops.register_case(actor=sup, channel=Channel.hotline_95598, unit=org.hall,
+                      received_at=utcnow() - timedelta(hours=2), summary="营业厅无人值守")
+    db.session.flush()
+    result = runner.invoke(args=["stats", "check"])
+    assert result.exit_code == 0, result.output
+    db.session.execute(update(CaseDayStat).values(cases=CaseDayStat.cases + 1))
+    result = runner.invoke(args=["stats", "check"])
+    assert result.exit_code == 1 and "stats rebuild" in result.output
+    result = runner.invoke(args=["stats", "rebuild"])
+    assert result.exit_code == 0, result.output
+    assert runner.invoke(args=["stats", "check"]).exit_code == 0

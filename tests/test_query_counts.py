@@ -200,3 +200,19 @@ def test_case_page_with_1_and_6_unit_heads(client, world, make_user):
     db.session.commit()
     large, _ = queries_for(client, f"/cases/{case.number}")
     assert_same(small, large)
+
+
+@pytest.mark.parametrize("url", ["/dashboard", "/dashboard/C-N", "/reports/units/C-N-1"])
+def test_dashboards_and_the_unit_report(client, world, url):
+    """The figures come from the roll-up: the same statements for 5 and for 50 determined cases
+    (the unit report's case table reads its rows in one statement)."""
+    for case in add_cases(world, 5, unit=world.org.hall):
+        determine(world, case, 1)
+    db.session.commit()
+    login(client, "sup_q")
+    small, page = queries_for(client, url)
+    for case in add_cases(world, 45, start=5, unit=world.org.hall):
+        determine(world, case, 1)
+    db.session.commit()
+    large, page = queries_for(client, url)
+    assert_same(small, large)

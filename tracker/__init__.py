@@ -34,6 +34,10 @@ def create_app(test_config=None):
     security_headers.init_app(app)
     mail.init_app(app)
 
+    from tracker.reports import stats
+
+    stats.install()
+
     from tracker.accounts import auth as accounts_auth
     from tracker.accounts.routes import bp as accounts_bp
     from tracker.api import init_app as init_api

@@ -205,6 +205,39 @@ def generate_load_command(cases, units, seed, batch):
     click.echo(f"  history seq {report.history_from_seq:,} .. {report.history_to_seq:,}")
 
 
+@click.group("stats")
+def stats_group():
+    """The case statistics roll-up behind the dashboards and reports."""
+
+
+@stats_group.command("check")
+def stats_check_command():
+    """Compare the roll-up with a computation from the cases; exit 1 on any difference."""
+    from flask_babel import gettext as _
+
+    from tracker.reports import stats
+
+    problems = stats.check(db.session.connection())
+    for problem in problems[:50]:
+        click.echo(problem)
+    if problems:
+        raise click.ClickException(_("%(n)s roll-up rows differ from the cases; run \"stats rebuild\".",
+                                     n=len(problems)))
+    click.echo(_("The roll-up matches the cases."))
+
+
+@stats_group.command("rebuild")
+def stats_rebuild_command():
+    """Recompute the roll-up from the cases (after a bulk load, or to repair it)."""
+    from flask_babel import gettext as _
+
+    from tracker.reports import stats
+
+    rows = stats.rebuild(db.session.connection())
+    db.session.commit()
+    click.echo(_("The roll-up was rebuilt: %(n)s rows.", n=rows))
+
+
 @click.command("worker")
 @click.option("--burst", is_flag=True, help="Run the queued jobs, then exit.")
 def worker_command(burst):
@@ -227,6 +260,6 @@ def register_cli(app):
         init_db_command, create_user_command, seed_demo_command, seed_catalogue_command, seed_checklists_command,
         tick_command,
         backup_command, restore_command, import_95598_command, generate_load_command,
-        worker_command,
+        worker_command, stats_group,
     ):
         app.cli.add_command(command)

@@ -15,7 +15,9 @@ rectification → closed → follow-up call) and stops where "now" catches it, s
 mostly closed and recent ones open. Every step is a history event with the payload the
 operation would have written; events are appended in time order across cases, hashed with
 ``tracker.core.history.compute_hash`` in sequence, and the chain head is moved in the same
-transaction as each batch, so the chain verifies after every committed batch.
+transaction as each batch, so the chain verifies after every committed batch. The statistics
+roll-up (``tracker.reports.stats``) is rebuilt once at the end: until then the dashboards do
+not count the new cases.
 
 Simplifications, none visible to the features measured: working days are approximated as
 7/5 calendar days; measures of closed cases are done without a ``complete_measure`` event;
@@ -44,6 +46,7 @@ from tracker.cases.models import Attachment, Case, Deadline, Measure, Responsibi
 from tracker.core.database import UTCDateTime
 from tracker.core.history import HistoryHead, compute_hash, event_payload
 from tracker.extensions import db
+from tracker.reports import stats
 from tracker.seed import data_cases
 from tracker.units.models import Unit
 
@@ -835,6 +838,7 @@ def generate_load(*, cases: int, units: int, seed: int = 20261121, batch: int = 
         report.tag = generator.tag
         echo(f"Generating {cases:,} cases over {units:,} units as {generator.tag} "
              f"({db.engine.dialect.name}, batches of {batch:,}).")
+        db.session.commit()  # the tree is written on another connection: read it in a new transaction
         with _Transaction(db.engine) as sink:
             generator.build_tree(sink)
         generator.create_users()
@@ -850,6 +854,10 @@ def generate_load(*, cases: int, units: int, seed: int = 20261121, batch: int = 
                           "audit_results"])
         report.counts = {**generator.counts, **writer.totals}
         report.history_from_seq, report.history_to_seq = generator.first_seq, generator.seq
+        t = time.perf_counter()
+        with db.engine.begin() as connection:  # the rows bypassed the session hook
+            report.counts["case_day_stats"] = stats.rebuild(connection)
+        echo(f"  statistics roll-up rebuilt: {report.counts['case_day_stats']:,} rows, {time.perf_counter() - t:.1f} s")
         if analyze:
             t = time.perf_counter()
             if db.engine.dialect.name == "postgresql":

@@ -3,7 +3,8 @@
 After every step: the state is one of the table's, the version never decreases and rises on
 every accepted action, every accepted action appends exactly the history it should (and a
 refused one appends nothing), a state change follows the transition table, and the whole
-chain verifies.
+chain verifies, and the statistics roll-up behind the dashboards equals a computation from
+scratch.
 """
 from datetime import timedelta
 
@@ -20,6 +21,7 @@ from tracker.core.database import utcnow
 from tracker.core.errors import DomainError
 from tracker.core.history import HistoryEvent, verify_chain
 from tracker.extensions import db
+from tracker.reports import stats
 
 ROLES = ("sup", "sup2", "head", "other_head", "admin", "external")
 
@@ -125,6 +127,10 @@ def test_random_workflows_keep_the_invariants(org, people, violation_type, make_
         @invariant()
         def chain_verifies(self):
             assert verify_chain().ok
+
+        @invariant()
+        def statistics_in_step(self):
+            assert stats.check(db.session.connection()) == []
 
     run_state_machine_as_test(
         Workflow,

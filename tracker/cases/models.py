@@ -142,6 +142,8 @@ class Case(db.Model):
         # Filtered lists, newest first, stop after a page (docs/performance.md).
         Index("ix_cases_channel_received_at", "channel", "received_at", "id"),
         Index("ix_cases_severity_received_at", "severity", "received_at", "id"),
+        # Early warning: the substantiated cases determined in a window (tracker.reports.figures).
+        Index("ix_cases_determined_cover", "determined_at", "outcome", "merged_into_id", "unit_id", "severity", "id"),
         # Aggregates over a period (dashboards, reports) read this instead of the wide rows.
         Index("ix_cases_received_cover", "received_at", "unit_id", "merged_into_id", "state", "outcome", "severity",
               "channel", "violation_type_id"),

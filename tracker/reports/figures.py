@@ -2,8 +2,13 @@
 
 Pure reads returning plain dataclasses; the web dashboard and the PDF report show the same
 objects. Every statement is scoped twice: to the viewer (``cases_visible_to`` semantics:
-their scope subtree) and to the selected unit's subtree. Counts and sums are ``GROUP BY``
-queries; only the case table and the few typical cases load rows.
+their scope subtree) and to the selected unit's subtree.
+
+The counts and sums come from the roll-up of ``tracker.reports.stats`` (``cube``): one statement
+over the rows of the selection's root unit, kept exactly in step with the cases, so a dashboard
+costs the same at a thousand cases and at a million. What changes with the clock (running
+clocks past due) and what names people (early warning) is read from the cases; only the case
+table and the few typical cases load rows.
 
 Conventions:
 - The period is a pair of Beijing dates, both included, on ``Case.received_at``.
@@ -26,7 +31,7 @@ from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, case as sql_case, func, literal, or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import aliased, selectinload
 
 from tracker.audits.models import Audit, AuditResult, ChecklistItem, ChecklistSection
 from tracker.audits.states import AuditState, ItemResult
@@ -42,11 +47,12 @@ from tracker.cases.states import (
     Severity,
     ViolationCategory,
 )
-from tracker.cases.queries import cases_visible_to
 from tracker.core.database import utcnow
 from tracker.core.errors import DomainError, ValidationError
 from tracker.core.permissions import is_staff, scope_path
 from tracker.extensions import db
+from tracker.reports import stats
+from tracker.reports.models import CaseDayStat, CaseMonthStat
 from tracker.units.models import Unit
 from tracker.units.queries import in_subtree
 
@@ -123,8 +129,8 @@ class Selection:
     period: Period
 
     def unit_conditions(self):
-        """WHERE conditions on Unit for records that are not cases (audits): the viewer's
-        scope, as ``cases_visible_to`` has it, and the selected subtree."""
+        """WHERE conditions on Unit: the viewer's scope, as ``cases_visible_to`` has it, and the
+        selected subtree."""
         if not is_staff(self.viewer):
             return [literal(False)]
         conditions = []
@@ -135,39 +141,109 @@ class Selection:
             conditions.append(in_subtree(Unit.path, self.unit.path))
         return conditions
 
-    def case_ids(self, *, with_period=True):
-        """Subquery of the selected cases' ids: ``cases_visible_to(viewer)`` narrowed to the
-        subtree and the period, without merged duplicates. Never correlated with the query
-        it is used in."""
-        stmt = cases_visible_to(self.viewer).with_only_columns(Case.id).where(Case.merged_into_id.is_(None))
-        if self.unit is not None:
-            stmt = stmt.where(in_subtree(Unit.path, self.unit.path))
+    def case_conditions(self, *, with_period=True):
+        """WHERE conditions selecting the cases, for a statement that joins Case.unit: the
+        unit conditions, without merged duplicates, received in the period. Plain conditions
+        rather than ``cases.id IN (SELECT …)``, so the database reads the cases once."""
+        conditions = [*self.unit_conditions(), Case.merged_into_id.is_(None)]
         if with_period:
-            stmt = stmt.where(Case.received_at >= self.period.start, Case.received_at < self.period.end)
-        return stmt.correlate(None)
+            conditions += [Case.received_at >= self.period.start, Case.received_at < self.period.end]
+        return conditions
+
+    def root_unit_ids(self) -> list[int]:
+        """The units whose roll-up rows hold the selection (tracker.reports.stats): the deeper
+        of the viewer's scope and the selected unit, or every top unit for the whole
+        organisation; none when the two subtrees do not meet."""
+        if not is_staff(self.viewer):
+            return []
+        paths = [p for p in (scope_path(self.viewer), self.unit.path if self.unit is not None else None) if p]
+        if not paths:
+            return list(db.session.scalars(select(Unit.id).where(Unit.parent_id.is_(None)).order_by(Unit.id)))
+        deepest = max(paths, key=len)
+        if not all(deepest.startswith(p) for p in paths):
+            return []
+        last = deepest.strip("/").rsplit("/", 1)[-1]
+        return [int(last)] if last.isdigit() else []  # "/-/": a unit head without a unit
 
 
 def _substantiated():
     return Case.outcome.in_(DETERMINATION_OUTCOMES)
 
 
-def _count_substantiated():
-    return func.coalesce(func.sum(sql_case((_substantiated(), 1), else_=0)), 0)
-
-
 def _dialect():
     return db.session.get_bind().dialect.name
 
 
-def beijing_month(column):
-    """SQL: 'YYYY-MM' of a UTC timestamp column in Beijing time, on SQLite and PostgreSQL."""
-    if _dialect() == "postgresql":
-        return func.to_char(func.timezone("Asia/Shanghai", column), "YYYY-MM")
-    return func.strftime("%Y-%m", column, f"+{LOCAL_OFFSET_HOURS} hours")
-
-
 def local_date(moment: datetime | None) -> date | None:
     return moment.astimezone(LOCAL_TZ).date() if moment is not None else None
+
+
+# ---------------------------------------------------------------------------- the roll-up
+
+
+@dataclass(frozen=True)
+class CubeRow:
+    """The sums of the selected cases for one month and one combination of channel, severity,
+    violation type and substantiation."""
+
+    month: str  # "YYYY-MM", Beijing time
+    channel: Channel
+    severity: Severity | None
+    violation_type_id: int | None
+    substantiated: bool
+    cases: int
+    steps_met_late: int
+    rectification_met: int
+    rectification_on_time: int
+    interviews_held: int
+    points: int
+    fines: Decimal
+
+
+def cube(selection) -> list[CubeRow]:
+    """The roll-up rows of the selection's root units over the period, summed by month: the
+    month rows of the period's whole months and the day rows of the days at either end, so a
+    six-month dashboard of the whole organisation reads a few thousand rows whatever the number
+    of cases."""
+    roots = selection.root_unit_ids()
+    if not roots:
+        return []
+    period = selection.period
+    first_whole = period.date_from if period.date_from.day == 1 else add_months(period.date_from.replace(day=1), 1)
+    after_whole = period.date_to.replace(day=1)  # the month of the last day counts whole if the day is its last
+    if (period.date_to + timedelta(days=1)).day == 1:
+        after_whole = add_months(after_whole, 1)
+    if after_whole <= first_whole:  # no whole month: every day from the day rows
+        first_whole = after_whole = period.date_to + timedelta(days=1)
+    postgresql = _dialect() == "postgresql"
+    sums = {}
+    statements = [
+        (CaseDayStat, CaseDayStat.day, [and_(CaseDayStat.day >= period.date_from, CaseDayStat.day < first_whole),
+                                        and_(CaseDayStat.day >= after_whole, CaseDayStat.day <= period.date_to)]),
+        (CaseMonthStat, CaseMonthStat.month, [and_(CaseMonthStat.month >= first_whole,
+                                                   CaseMonthStat.month < after_whole)]),
+    ]
+    for model, column, ranges in statements:
+        month = func.to_char(column, "YYYY-MM") if postgresql else func.strftime("%Y-%m", column)
+        keys = (model.channel, model.severity, model.violation_type_id, model.substantiated)
+        for row in db.session.execute(
+            select(month, *keys, *[func.sum(getattr(model, name)) for name in stats.VALUES])
+            .where(model.unit_id.in_(roots), or_(*ranges))
+            .group_by(month, *keys)
+        ):
+            key, values = row[:5], row[5:]
+            total = sums.setdefault(key, [0] * len(values))
+            for i, value in enumerate(values):
+                total[i] += value or 0
+    return [
+        CubeRow(m, Channel(channel), Severity(severity) if severity else None, vt or None, bool(subst),
+                int(n), int(late), int(rect), int(on_time), int(held), int(points), Decimal(str(fines)))
+        for (m, channel, severity, vt, subst), (n, late, rect, on_time, held, points, fines) in sums.items()
+    ]
+
+
+def _cube(selection, rows):
+    return cube(selection) if rows is None else rows
 
 
 # ---------------------------------------------------------------------------- headline
@@ -194,63 +270,36 @@ class Headline:
         return self.rectification_on_time / self.rectification_met * 100 if self.rectification_met else None
 
 
-def headline(selection: Selection, *, now: datetime | None = None) -> Headline:
-    now = now or utcnow()
-    ids = selection.case_ids()
-    cases, substantiated = db.session.execute(
-        select(func.count(Case.id), _count_substantiated()).where(Case.id.in_(ids))
-    ).one()
-    by_severity = {s: 0 for s in Severity}
-    for severity, count in db.session.execute(
-        select(Case.severity, func.count(Case.id))
-        .where(Case.id.in_(ids), _substantiated(), Case.severity.is_not(None))
-        .group_by(Case.severity)
-    ):
-        by_severity[severity] = count
+def open_overdue_steps(selection, now: datetime) -> int:
+    """Running clocks of the selected cases past their due time now (the part of "overdue steps"
+    that changes with the clock, so it cannot be rolled up; the running-clock index finds them)."""
+    return db.session.scalar(
+        select(func.count(Deadline.id))
+        .join(Case, Case.id == Deadline.case_id)
+        .join(Unit, Unit.id == Case.unit_id)
+        .where(Deadline.met_at.is_(None), Deadline.cancelled_at.is_(None), Deadline.paused_at.is_(None),
+               Deadline.due_at < now, Deadline.kind != DeadlineKind.appeal_window, *selection.case_conditions())
+    )
 
-    overdue = db.session.scalar(
-        select(func.count(Deadline.id)).where(
-            Deadline.case_id.in_(ids),
-            Deadline.kind != DeadlineKind.appeal_window,
-            Deadline.cancelled_at.is_(None),
-            Deadline.paused_at.is_(None),
-            or_(
-                and_(Deadline.met_at.is_not(None), Deadline.met_at > Deadline.due_at),
-                and_(Deadline.met_at.is_(None), Deadline.due_at < now),
-            ),
-        )
-    )
-    met, on_time = db.session.execute(
-        select(
-            func.count(Deadline.id),
-            func.coalesce(func.sum(sql_case((Deadline.met_at <= Deadline.due_at, 1), else_=0)), 0),
-        ).where(
-            Deadline.case_id.in_(ids),
-            Deadline.kind == DeadlineKind.rectification,
-            Deadline.met_at.is_not(None),
-        )
-    ).one()
-    interviews = db.session.scalar(
-        select(func.count(WarningInterview.id)).where(
-            WarningInterview.case_id.in_(ids), WarningInterview.held_at.is_not(None)
-        )
-    )
-    points, fines = db.session.execute(
-        select(func.coalesce(func.sum(Measure.points), 0), func.coalesce(func.sum(Measure.amount), 0))
-        .join(Case, Case.id == Measure.case_id)
-        .where(Measure.case_id.in_(ids), _substantiated())
-    ).one()
-    return Headline(
-        cases=cases,
-        substantiated=int(substantiated),
-        by_severity=by_severity,
-        overdue_steps=overdue,
-        rectification_met=met,
-        rectification_on_time=int(on_time),
-        interviews_held=interviews,
-        points_total=int(points),
-        fines_total=Decimal(str(fines)).quantize(Decimal("0.01")),
-    )
+
+def headline(selection: Selection, *, now: datetime | None = None, rows: list[CubeRow] | None = None) -> Headline:
+    rows = _cube(selection, rows)
+    result = Headline(by_severity={s: 0 for s in Severity})
+    for row in rows:
+        result.cases += row.cases
+        result.overdue_steps += row.steps_met_late
+        result.rectification_met += row.rectification_met
+        result.rectification_on_time += row.rectification_on_time
+        result.interviews_held += row.interviews_held
+        if row.substantiated:
+            result.substantiated += row.cases
+            result.points_total += row.points
+            result.fines_total += row.fines
+            if row.severity is not None:
+                result.by_severity[row.severity] += row.cases
+    result.overdue_steps += open_overdue_steps(selection, now or utcnow())
+    result.fines_total = result.fines_total.quantize(Decimal("0.01"))
+    return result
 
 
 # ---------------------------------------------------------------------------- breakdowns
@@ -267,33 +316,29 @@ class BreakdownRow:
         return self.key.label if self.key is not None else _l("Not classified")
 
 
-def _breakdown(selection, column, members):
-    counts = {
-        key: (cases, int(subst))
-        for key, cases, subst in db.session.execute(
-            select(column, func.count(Case.id), _count_substantiated())
-            .select_from(Case)
-            .outerjoin(ViolationType, ViolationType.id == Case.violation_type_id)
-            .where(Case.id.in_(selection.case_ids()))
-            .group_by(column)
-        )
-    }
-    rows = [BreakdownRow(m, *counts.get(m, (0, 0))) for m in members]
+def _breakdown(rows, key_of, members):
+    counts = {}
+    for row in rows:
+        cases, subst = counts.get(key_of(row), (0, 0))
+        counts[key_of(row)] = (cases + row.cases, subst + (row.cases if row.substantiated else 0))
+    result = [BreakdownRow(m, *counts.get(m, (0, 0))) for m in members]
     if None in counts:
-        rows.append(BreakdownRow(None, *counts[None]))
-    return rows
+        result.append(BreakdownRow(None, *counts[None]))
+    return result
 
 
-def by_category(selection):
-    return _breakdown(selection, ViolationType.category, list(ViolationCategory))
+def by_category(selection, *, rows=None):
+    categories = dict(db.session.execute(select(ViolationType.id, ViolationType.category)).all())
+    return _breakdown(_cube(selection, rows), lambda row: categories.get(row.violation_type_id),
+                      list(ViolationCategory))
 
 
-def by_channel(selection):
-    return _breakdown(selection, Case.channel, list(Channel))
+def by_channel(selection, *, rows=None):
+    return _breakdown(_cube(selection, rows), lambda row: row.channel, list(Channel))
 
 
-def by_severity(selection):
-    return _breakdown(selection, Case.severity, list(Severity))
+def by_severity(selection, *, rows=None):
+    return _breakdown(_cube(selection, rows), lambda row: row.severity, list(Severity))
 
 
 @dataclass
@@ -303,16 +348,11 @@ class MonthRow:
     substantiated: int
 
 
-def monthly_trend(selection) -> list[MonthRow]:
-    month = beijing_month(Case.received_at)
-    counts = {
-        key: (cases, int(subst))
-        for key, cases, subst in db.session.execute(
-            select(month, func.count(Case.id), _count_substantiated())
-            .where(Case.id.in_(selection.case_ids()))
-            .group_by(month)
-        )
-    }
+def monthly_trend(selection, *, rows=None) -> list[MonthRow]:
+    counts = {}
+    for row in _cube(selection, rows):
+        cases, subst = counts.get(row.month, (0, 0))
+        counts[row.month] = (cases + row.cases, subst + (row.cases if row.substantiated else 0))
     return [MonthRow(m, *counts.get(m.strftime("%Y-%m"), (0, 0))) for m in selection.period.months()]
 
 
@@ -381,15 +421,15 @@ def audit_figures(selection) -> AuditFigures:
     """Audit scores by section for the subtree against the organisation average (an aggregate,
     so every staff member may see it)."""
     conditions = selection.unit_conditions()
-    mine = _section_scores(conditions, selection.period)
     org = _section_scores([], selection.period)
+    mine = _section_scores(conditions, selection.period) if conditions else org  # [] is the whole organisation
     sections = [
         AuditSectionRow(name, name_en, mine.get((name, name_en), (None, 0))[0], org_score,
                         mine.get((name, name_en), (None, 0))[1])
         for (name, name_en), (org_score, _n) in sorted(org.items())
     ]
-    audits, average = _audit_average(conditions, selection.period)
     org_audits, org_average = _audit_average([], selection.period)
+    audits, average = _audit_average(conditions, selection.period) if conditions else (org_audits, org_average)
     return AuditFigures(audits, average, org_audits, org_average, sections)
 
 
@@ -409,7 +449,7 @@ class CaseRow:
 
 
 def count_cases(selection) -> int:
-    return db.session.scalar(select(func.count()).select_from(selection.case_ids().subquery()))
+    return sum(row.cases for row in cube(selection))
 
 
 def case_table(selection, *, limit: int | None = None) -> list[CaseRow]:
@@ -419,7 +459,7 @@ def case_table(selection, *, limit: int | None = None) -> list[CaseRow]:
                Case.severity, Case.state, Case.outcome)
         .join(Unit, Unit.id == Case.unit_id)
         .outerjoin(ViolationType, ViolationType.id == Case.violation_type_id)
-        .where(Case.id.in_(selection.case_ids()))
+        .where(*selection.case_conditions())
         .order_by(Case.received_at, Case.id)
     )
     if limit is not None:
@@ -481,7 +521,7 @@ def typical_cases(selection, *, limit: int = TYPICAL_CASES) -> list[TypicalCase]
     cases = db.session.scalars(
         select(Case)
         .join(Unit, Unit.id == Case.unit_id)
-        .where(Case.id.in_(selection.case_ids()), _substantiated(),
+        .where(*selection.case_conditions(), _substantiated(),
                Case.severity.in_([Severity.grave, Severity.serious]))
         .order_by(rank, Case.received_at.desc(), Case.id.desc())
         .limit(limit)
@@ -575,25 +615,27 @@ def early_warning(selection, *, as_of: date | None = None, threshold: int = REPE
     """
     as_of = as_of or min(selection.period.date_to, local_date(utcnow()))
     window = Period(add_months(as_of, -window_months) + timedelta(days=1), as_of)
-    scoped = [Case.id.in_(selection.case_ids(with_period=False))]
+    scoped = selection.case_conditions(with_period=False)
     determined_in_window = [
         _substantiated(), Case.determined_at >= window.start, Case.determined_at < window.end,
     ]
+    responsible = aliased(Unit)  # the person's unit; Unit is the case's, which the scope applies to
     people = [
         RepeatFlag(code, name, person, n, list(Severity)[g] if g is not None else None,
                    local_date(latest))
         for code, name, person, n, g, latest in db.session.execute(
-            select(Unit.code, Unit.name, Responsibility.person_name, func.count(func.distinct(Case.id)),
+            select(responsible.code, responsible.name, Responsibility.person_name, func.count(func.distinct(Case.id)),
                    _gravest(Case.severity), func.max(Case.determined_at))
             .select_from(Responsibility)
             .join(Case, Case.id == Responsibility.case_id)
-            .join(Unit, Unit.id == Responsibility.unit_id)
+            .join(Unit, Unit.id == Case.unit_id)
+            .join(responsible, responsible.id == Responsibility.unit_id)
             .where(Responsibility.person_name.is_not(None), Responsibility.person_name != "",
                    *scoped,
                    *determined_in_window)
-            .group_by(Unit.code, Unit.name, Responsibility.person_name)
+            .group_by(responsible.code, responsible.name, Responsibility.person_name)
             .having(func.count(func.distinct(Case.id)) >= threshold)
-            .order_by(func.count(func.distinct(Case.id)).desc(), Unit.code, Responsibility.person_name)
+            .order_by(func.count(func.distinct(Case.id)).desc(), responsible.code, Responsibility.person_name)
         )
     ]
     units = [
@@ -654,13 +696,14 @@ class UnitFigures:
 def unit_figures(selection, *, with_cases=False, max_cases=None, with_warning=False) -> UnitFigures:
     """Gather the figures; ``with_cases`` adds the case table and typical cases (the PDF),
     refusing with ``ReportTooLarge`` beyond ``max_cases``."""
+    rows = cube(selection)
     figures = UnitFigures(
         selection=selection,
-        headline=headline(selection),
-        categories=by_category(selection),
-        channels=by_channel(selection),
-        severities=by_severity(selection),
-        trend=monthly_trend(selection),
+        headline=headline(selection, rows=rows),
+        categories=by_category(selection, rows=rows),
+        channels=by_channel(selection, rows=rows),
+        severities=by_severity(selection, rows=rows),
+        trend=monthly_trend(selection, rows=rows),
         audits=audit_figures(selection),
         generated_at=utcnow(),
     )

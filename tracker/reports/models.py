@@ -1,6 +1,7 @@
 from datetime import date, datetime
+from decimal import Decimal
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, Text
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Numeric, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tracker.core.database import UTCDateTime, enum_column_type, utcnow
@@ -82,3 +83,45 @@ class ReportJob(db.Model):
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     created_by = relationship("User")
+
+
+class _CaseStatSums:
+    """The sums kept per roll-up row (tracker.reports.stats.VALUES)."""
+
+    cases: Mapped[int] = mapped_column(default=0)
+    steps_met_late: Mapped[int] = mapped_column(default=0)  # clocks met after their due time
+    rectification_met: Mapped[int] = mapped_column(default=0)
+    rectification_on_time: Mapped[int] = mapped_column(default=0)
+    interviews_held: Mapped[int] = mapped_column(default=0)
+    points: Mapped[int] = mapped_column(default=0)
+    fines: Mapped[Decimal] = mapped_column(Numeric(14, 2), default=Decimal("0"))
+
+
+class CaseDayStat(_CaseStatSums, db.Model):
+    """The case statistics roll-up (tracker.reports.stats): the sums of the cases received on one
+    Beijing day in one unit's *whole subtree*, for one combination of channel, severity, violation
+    type and substantiation. Kept in the same transaction as the cases; never edited by hand."""
+
+    __tablename__ = "case_day_stats"
+
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), primary_key=True)
+    day: Mapped[date] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(String(32), primary_key=True)
+    severity: Mapped[str] = mapped_column(String(16), primary_key=True)  # "" when not classified
+    violation_type_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)  # 0: none
+    substantiated: Mapped[bool] = mapped_column(primary_key=True)
+
+
+class CaseMonthStat(_CaseStatSums, db.Model):
+    """The same sums per Beijing month (``month``: its first day), so that a period of whole
+    months reads thirty times fewer rows; the days at the ends of a period come from
+    ``CaseDayStat``."""
+
+    __tablename__ = "case_month_stats"
+
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), primary_key=True)
+    month: Mapped[date] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(String(32), primary_key=True)
+    severity: Mapped[str] = mapped_column(String(16), primary_key=True)
+    violation_type_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    substantiated: Mapped[bool] = mapped_column(primary_key=True)

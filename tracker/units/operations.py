@@ -73,6 +73,9 @@ def move_unit(unit: Unit, *, actor, new_parent: Unit | None) -> Unit:
         unit.parent = new_parent
         db.session.flush()
         db.session.expire_all()
+        from tracker.reports import stats  # the case roll-up counts the subtree under its ancestors
+
+        stats.move_subtree(db.session.connection(), unit.id, old_prefix, new_prefix)
     return unit
 
 

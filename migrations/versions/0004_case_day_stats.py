@@ -1,0 +1,59 @@
+"""case statistics roll-up per unit and day, and per unit and month (tracker.reports.stats)
+
+Revision ID: 0004_case_day_stats
+Revises: 0003_scale_indexes
+Create Date: 2026-11-21 14:00:00.000000
+
+The dashboards, unit reports and bulletins sum this table instead of the cases: the figures of
+a subtree over a period read the rows of the subtree's root unit only (docs/performance.md).
+Early warning gets an index of the cases by the time of their determination.
+The tables are filled from the existing cases here, with the same statement
+``flask --app tracker stats rebuild`` runs.
+"""
+from alembic import op
+import sqlalchemy as sa
+
+
+revision = "0004_case_day_stats"
+down_revision = "0003_scale_indexes"
+branch_labels = None
+depends_on = None
+
+
+def _create(name, period_column):
+    op.create_table(
+        name,
+        sa.Column("unit_id", sa.Integer(), nullable=False),
+        sa.Column(period_column, sa.Date(), nullable=False),
+        sa.Column("channel", sa.String(length=32), nullable=False),
+        sa.Column("severity", sa.String(length=16), nullable=False),
+        sa.Column("violation_type_id", sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column("substantiated", sa.Boolean(), nullable=False),
+        sa.Column("cases", sa.Integer(), nullable=False),
+        sa.Column("steps_met_late", sa.Integer(), nullable=False),
+        sa.Column("rectification_met", sa.Integer(), nullable=False),
+        sa.Column("rectification_on_time", sa.Integer(), nullable=False),
+        sa.Column("interviews_held", sa.Integer(), nullable=False),
+        sa.Column("points", sa.Integer(), nullable=False),
+        sa.Column("fines", sa.Numeric(precision=14, scale=2), nullable=False),
+        sa.ForeignKeyConstraint(["unit_id"], ["units.id"], name=op.f(f"fk_{name}_unit_id_units")),
+        sa.PrimaryKeyConstraint("unit_id", period_column, "channel", "severity", "violation_type_id",
+                                "substantiated", name=op.f(f"pk_{name}")),
+    )
+
+
+def upgrade():
+    # Early warning reads the substantiated cases determined in its window from this index.
+    op.create_index("ix_cases_determined_cover", "cases",
+                    ["determined_at", "outcome", "merged_into_id", "unit_id", "severity", "id"])
+    _create("case_day_stats", "day")
+    _create("case_month_stats", "month")
+    from tracker.reports import stats
+
+    stats.rebuild(op.get_bind())
+
+
+def downgrade():
+    op.drop_table("case_month_stats")
+    op.drop_table("case_day_stats")
+    op.drop_index("ix_cases_determined_cover", table_name="cases")

@@ -1,0 +1,337 @@
+"""The case statistics roll-up: the sums the dashboards and reports read, per unit and day.
+
+Every figure of ``tracker.reports.figures`` that depends only on the cases of a subtree and a
+period — counts by channel, severity, violation type, month and outcome, clocks met late,
+rectifications met and on time, interviews held, points and fines — is a sum over rows of
+``case_day_stats`` (``CaseDayStat``): one row per unit, Beijing day of receipt, channel, severity,
+violation type and substantiation, holding the sums over the cases of the unit's *whole
+subtree*. ``case_month_stats`` (``CaseMonthStat``) holds the same sums per month. The figures of
+any subtree over any period therefore read the rows of one unit, the subtree's root: the month
+rows of the whole months and the day rows of the days at either end, whatever the number of
+cases.
+
+Exactly right, not approximately: the rows change in the transaction that changes the cases.
+
+- A session hook notes, in every flush, the cases it touches (a case, or one of its clocks,
+  measures or interviews, inserted, changed or deleted). Before the flush it reads their
+  contribution from the database, after the flush it reads it again, and it adds the difference
+  to the rows of the case's unit and of every unit above (``INSERT … ON CONFLICT DO UPDATE SET
+  n = n + excluded.n``). Additions commute, so concurrent transactions compose; on PostgreSQL the
+  rows touched are locked until commit like any updated row.
+- Writes that bypass the ORM (``tracker.loadgen``'s bulk inserts) call ``rebuild()`` at the end.
+- Moving a unit moves its subtree's sums from the old ancestors to the new (``move_subtree``).
+- ``check()`` compares the table with a computation from scratch: the tests run it after random
+  workflows, and ``flask --app tracker stats check`` runs it on a live database.
+
+Merged cases contribute nothing (the figures leave duplicates out).
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from decimal import Decimal
+from itertools import chain
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Date, Select, String, and_, case as sql_case, cast, delete, event, func, inspect, literal, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session, aliased
+
+from tracker.cases.models import Case, Deadline, Measure, WarningInterview
+from tracker.cases.states import DETERMINATION_OUTCOMES, DeadlineKind
+from tracker.reports.models import CaseDayStat, CaseMonthStat
+from tracker.units.models import Unit
+
+LOCAL_TZ = ZoneInfo("Asia/Shanghai")
+TABLE = CaseDayStat.__table__
+MONTH_TABLE = CaseMonthStat.__table__
+DIMENSIONS = ("channel", "severity", "violation_type_id", "substantiated")
+KEY = ("unit_id", "day", *DIMENSIONS)
+MONTH_KEY = ("unit_id", "month", *DIMENSIONS)
+VALUES = ("cases", "steps_met_late", "rectification_met", "rectification_on_time", "interviews_held",
+          "points", "fines")
+# What a flush must touch for a case's contribution to change.
+TRACKED = (Case, Deadline, Measure, WarningInterview)
+CHUNK = 2000  # case ids per statement
+
+
+# ---------------------------------------------------------------------------- per case
+
+
+def _per_case_sums(case_filter):
+    """Subqueries of each case's sums from its clocks, interviews and measures, restricted by
+    ``case_filter(column)`` (a condition on the case id column), or everything when None."""
+    def restricted(stmt, column):
+        return stmt.where(case_filter(column)) if case_filter is not None else stmt
+
+    clocks = restricted(select(
+        Deadline.case_id,
+        func.sum(sql_case((and_(
+            Deadline.kind != DeadlineKind.appeal_window, Deadline.cancelled_at.is_(None),
+            Deadline.paused_at.is_(None), Deadline.met_at.is_not(None), Deadline.met_at > Deadline.due_at,
+        ), 1), else_=0)).label("steps_met_late"),
+        func.sum(sql_case((and_(Deadline.kind == DeadlineKind.rectification, Deadline.met_at.is_not(None)), 1),
+                          else_=0)).label("rectification_met"),
+        func.sum(sql_case((and_(Deadline.kind == DeadlineKind.rectification, Deadline.met_at.is_not(None),
+                                Deadline.met_at <= Deadline.due_at), 1), else_=0)).label("rectification_on_time"),
+    ), Deadline.case_id).group_by(Deadline.case_id).subquery("clock_sums")
+    interviews = restricted(
+        select(WarningInterview.case_id, func.count(WarningInterview.id).label("interviews_held"))
+        .where(WarningInterview.held_at.is_not(None)),
+        WarningInterview.case_id,
+    ).group_by(WarningInterview.case_id).subquery("interview_sums")
+    measures = restricted(
+        select(Measure.case_id, func.sum(Measure.points).label("points"), func.sum(Measure.amount).label("fines")),
+        Measure.case_id,
+    ).group_by(Measure.case_id).subquery("measure_sums")
+    return clocks, interviews, measures
+
+
+def _facts(case_filter, *, day_column):
+    """One row per (unmerged) case: its unit, the roll-up key and its sums."""
+    clocks, interviews, measures = _per_case_sums(case_filter)
+    stmt = (
+        select(
+            Case.id.label("case_id"),
+            Case.unit_id.label("unit_id"),
+            day_column.label("day"),
+            cast(Case.channel, String).label("channel"),
+            func.coalesce(Case.severity, "", type_=String).label("severity"),
+            func.coalesce(Case.violation_type_id, 0).label("violation_type_id"),
+            sql_case((Case.outcome.in_(DETERMINATION_OUTCOMES), literal(True)), else_=literal(False)).label("substantiated"),
+            literal(1).label("cases"),
+            func.coalesce(clocks.c.steps_met_late, 0).label("steps_met_late"),
+            func.coalesce(clocks.c.rectification_met, 0).label("rectification_met"),
+            func.coalesce(clocks.c.rectification_on_time, 0).label("rectification_on_time"),
+            func.coalesce(interviews.c.interviews_held, 0).label("interviews_held"),
+            func.coalesce(measures.c.points, 0).label("points"),
+            func.coalesce(measures.c.fines, 0).label("fines"),
+        )
+        .select_from(Case)
+        .outerjoin(clocks, clocks.c.case_id == Case.id)
+        .outerjoin(interviews, interviews.c.case_id == Case.id)
+        .outerjoin(measures, measures.c.case_id == Case.id)
+        .where(Case.merged_into_id.is_(None))
+    )
+    if case_filter is not None:
+        stmt = stmt.where(case_filter(Case.id))
+    return stmt
+
+
+def _local_day(connection):
+    """SQL: the Beijing date of ``cases.received_at`` (stored in UTC)."""
+    if connection.dialect.name == "postgresql":
+        return cast(func.timezone("Asia/Shanghai", Case.received_at), Date)
+    return func.date(Case.received_at, "+8 hours")
+
+
+@dataclass(frozen=True)
+class _Contribution:
+    unit_path: str
+    key: tuple  # day, channel, severity, violation type id, substantiated
+    values: tuple
+
+
+def _contributions(connection, case_ids) -> dict[int, _Contribution]:
+    """What each of these cases adds to the roll-up now (merged cases add nothing)."""
+    found = {}
+    ids = sorted(case_ids)
+    for start in range(0, len(ids), CHUNK):
+        chunk = ids[start:start + CHUNK]
+        stmt = _facts(lambda column: column.in_(chunk), day_column=Case.received_at.label("received_at"))
+        stmt = stmt.add_columns(Unit.path).join(Unit, Unit.id == Case.unit_id)
+        for row in connection.execute(stmt).mappings():
+            day = row["day"].astimezone(LOCAL_TZ).date()
+            found[row["case_id"]] = _Contribution(
+                row["path"],
+                (day, row["channel"], row["severity"], int(row["violation_type_id"]), bool(row["substantiated"])),
+                tuple(Decimal(str(row[name])) if name == "fines" else int(row[name]) for name in VALUES),
+            )
+    return found
+
+
+def ancestor_ids(path: str) -> list[int]:
+    """The unit and every unit above it, from its materialised path ("/1/8/23/")."""
+    return [int(part) for part in path.strip("/").split("/") if part]
+
+
+def _add(deltas, contribution: _Contribution, sign: int):
+    for unit_id in ancestor_ids(contribution.unit_path):
+        total = deltas[(unit_id, *contribution.key)]
+        for i, value in enumerate(contribution.values):
+            total[i] += sign * value
+
+
+def _adding(connection, table, key, source=None):
+    """INSERT into a roll-up table that adds to the sums of a row that exists."""
+    insert = pg_insert if connection.dialect.name == "postgresql" else sqlite_insert
+    stmt = insert(table) if source is None else insert(table).from_select(list(key + VALUES), source)
+    return stmt.on_conflict_do_update(index_elements=list(key),
+                                      set_={name: table.c[name] + stmt.excluded[name] for name in VALUES})
+
+
+def _month_of(day):
+    return day.replace(day=1)
+
+
+def apply_changes(connection, before: dict, after: dict) -> None:
+    """Add ``after`` minus ``before`` (contributions by case id) to the rows of every ancestor."""
+    deltas = defaultdict(lambda: [0, 0, 0, 0, 0, 0, Decimal("0")])
+    for contribution in before.values():
+        _add(deltas, contribution, -1)
+    for contribution in after.values():
+        _add(deltas, contribution, +1)
+    months = defaultdict(lambda: [0, 0, 0, 0, 0, 0, Decimal("0")])
+    for (unit_id, day, *dimensions), values in deltas.items():
+        total = months[(unit_id, _month_of(day), *dimensions)]
+        for i, value in enumerate(values):
+            total[i] += value
+    for table, key, sums in ((TABLE, KEY, deltas), (MONTH_TABLE, MONTH_KEY, months)):
+        rows = [dict(zip(key, k)) | dict(zip(VALUES, values)) for k, values in sums.items() if any(values)]
+        if rows:
+            connection.execute(_adding(connection, table, key), rows)
+
+
+# ---------------------------------------------------------------------------- the session hook
+
+
+def _case_id_of(obj):
+    """The id of the case an object belongs to, without loading anything."""
+    if isinstance(obj, Case):
+        return obj.id
+    state = inspect(obj)
+    case_id = state.dict.get("case_id")
+    if case_id is None:
+        case = state.dict.get("case")
+        case_id = case.id if case is not None else None
+    if case_id is None and state.committed_state.get("case_id") is not None:
+        case_id = state.committed_state["case_id"]
+    return case_id
+
+
+def _touched(session):
+    return [obj for obj in chain(session.new, session.dirty, session.deleted) if isinstance(obj, TRACKED)]
+
+
+def _before_flush(session, _flush_context, _instances):
+    touched = _touched(session)
+    if not touched:
+        session.info.pop("case_stats", None)
+        return
+    existing = {case_id for case_id in map(_case_id_of, touched) if case_id is not None}
+    connection = session.connection()
+    session.info["case_stats"] = (touched, existing, _contributions(connection, existing) if existing else {})
+
+
+def _after_flush(session, _flush_context):
+    pending = session.info.pop("case_stats", None)
+    if pending is None:
+        return
+    touched, existing, before = pending
+    ids = existing | {case_id for case_id in map(_case_id_of, touched) if case_id is not None}
+    connection = session.connection()
+    apply_changes(connection, before, _contributions(connection, ids))
+
+
+def install() -> None:
+    """Keep the roll-up in step with every ORM flush (idempotent)."""
+    if not event.contains(Session, "before_flush", _before_flush):
+        event.listen(Session, "before_flush", _before_flush)
+        event.listen(Session, "after_flush", _after_flush)
+
+
+# ---------------------------------------------------------------------------- whole-table operations
+
+
+def _from_scratch(connection):
+    """SELECT of every roll-up row computed from the cases: each case's sums grouped by its
+    unit and key, then added up into every ancestor (``units.path`` prefixes)."""
+    facts = _facts(None, day_column=_local_day(connection)).subquery("facts")
+    own = (
+        select(facts.c.unit_id, facts.c.day, facts.c.channel, facts.c.severity, facts.c.violation_type_id,
+               facts.c.substantiated, *[func.sum(facts.c[name]).label(name) for name in VALUES])
+        .group_by(facts.c.unit_id, facts.c.day, facts.c.channel, facts.c.severity, facts.c.violation_type_id,
+                  facts.c.substantiated)
+        .subquery("own")
+    )
+    unit, ancestor = aliased(Unit), aliased(Unit)
+    return (
+        select(ancestor.id.label("unit_id"), own.c.day, own.c.channel, own.c.severity, own.c.violation_type_id,
+               own.c.substantiated, *[func.sum(own.c[name]).label(name) for name in VALUES])
+        .select_from(own)
+        .join(unit, unit.id == own.c.unit_id)
+        .join(ancestor, unit.path.like(ancestor.path + "%"))
+        .group_by(ancestor.id, own.c.day, own.c.channel, own.c.severity, own.c.violation_type_id,
+                  own.c.substantiated)
+    )
+
+
+def _month_column(connection, day_column):
+    if connection.dialect.name == "postgresql":
+        return cast(func.date_trunc("month", day_column), Date)
+    return func.date(day_column, "start of month")
+
+
+def _months_of(connection, day_rows):
+    """SELECT of month rows summing a SELECT (or table) of day rows."""
+    rows = day_rows.subquery("days") if isinstance(day_rows, Select) else day_rows
+    month = _month_column(connection, rows.c.day)
+    return (
+        select(rows.c.unit_id, month.label("month"), *[rows.c[name] for name in DIMENSIONS],
+               *[func.sum(rows.c[name]).label(name) for name in VALUES])
+        .group_by(rows.c.unit_id, month, *[rows.c[name] for name in DIMENSIONS])
+    )
+
+
+def rebuild(connection) -> int:
+    """Recompute both tables from the cases; returns the number of day rows."""
+    connection.execute(delete(MONTH_TABLE))
+    connection.execute(delete(TABLE))
+    connection.execute(TABLE.insert().from_select(list(KEY + VALUES), _from_scratch(connection)))
+    connection.execute(MONTH_TABLE.insert().from_select(list(MONTH_KEY + VALUES), _months_of(connection, TABLE)))
+    return connection.scalar(select(func.count()).select_from(TABLE))
+
+
+def _normalised(rows, key_names=KEY):
+    """{key: values} without all-zero rows (what is left after a case moved away)."""
+    result = {}
+    for row in rows:
+        key = tuple(str(row[name]) if name in ("day", "month")
+                    else (bool(row[name]) if name == "substantiated" else row[name])
+                    for name in key_names)
+        values = tuple(Decimal(str(row[name])).quantize(Decimal("0.01")) if name == "fines" else int(row[name])
+                       for name in VALUES)
+        if any(values):
+            result[key] = values
+    return result
+
+
+def check(connection) -> list[str]:
+    """The differences between the tables and a computation from scratch (empty: in step)."""
+    scratch = _from_scratch(connection)
+    problems = []
+    for table, key_names, expected_rows in (
+        (TABLE, KEY, scratch),
+        (MONTH_TABLE, MONTH_KEY, _months_of(connection, scratch)),
+    ):
+        stored = _normalised(connection.execute(select(table)).mappings(), key_names)
+        expected = _normalised(connection.execute(expected_rows).mappings(), key_names)
+        for key in sorted(stored.keys() | expected.keys(), key=str):
+            if stored.get(key) != expected.get(key):
+                problems.append(f"{table.name} {dict(zip(key_names, key))}: "
+                                f"stored {stored.get(key)}, expected {expected.get(key)}")
+    return problems
+
+
+def move_subtree(connection, unit_id: int, old_path: str, new_path: str) -> None:
+    """A unit was moved from ``old_path`` to ``new_path``: its subtree's sums (the unit's own
+    rows) leave the ancestors it no longer has and join the new ones."""
+    old, new = set(ancestor_ids(old_path)), set(ancestor_ids(new_path))
+    for ancestors, sign in ((old - new, -1), (new - old, +1)):
+        for ancestor in sorted(ancestors):
+            for table, key in ((TABLE, KEY), (MONTH_TABLE, MONTH_KEY)):
+                rows = select(literal(ancestor).label("unit_id"), *[table.c[name] for name in key[1:]],
+                              *[(table.c[name] * sign).label(name) for name in VALUES]
+                              ).where(table.c.unit_id == unit_id)
+                connection.execute(_adding(connection, table, key, rows))
