@@ -1,4 +1,4 @@
-"""case statistics roll-up per unit and day, and per unit and month (tracker.reports.stats)
+"""statistics roll-ups: cases per unit and day, per unit and month; running clocks per unit, day and due day
 
 Revision ID: 0004_case_day_stats
 Revises: 0003_scale_indexes
@@ -48,12 +48,22 @@ def upgrade():
                     ["determined_at", "outcome", "merged_into_id", "unit_id", "severity", "id"])
     _create("case_day_stats", "day")
     _create("case_month_stats", "month")
+    op.create_table(
+        "running_clock_stats",
+        sa.Column("unit_id", sa.Integer(), nullable=False),
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("due_day", sa.Date(), nullable=False),
+        sa.Column("clocks", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(["unit_id"], ["units.id"], name=op.f("fk_running_clock_stats_unit_id_units")),
+        sa.PrimaryKeyConstraint("unit_id", "day", "due_day", name=op.f("pk_running_clock_stats")),
+    )
     from tracker.reports import stats
 
     stats.rebuild(op.get_bind())
 
 
 def downgrade():
+    op.drop_table("running_clock_stats")
     op.drop_table("case_month_stats")
     op.drop_table("case_day_stats")
     op.drop_index("ix_cases_determined_cover", table_name="cases")

@@ -52,7 +52,7 @@ from tracker.core.errors import DomainError, ValidationError
 from tracker.core.permissions import is_staff, scope_path
 from tracker.extensions import db
 from tracker.reports import stats
-from tracker.reports.models import CaseDayStat, CaseMonthStat
+from tracker.reports.models import CaseDayStat, CaseMonthStat, RunningClockStat
 from tracker.units.models import Unit
 from tracker.units.queries import in_subtree
 
@@ -271,15 +271,28 @@ class Headline:
 
 
 def open_overdue_steps(selection, now: datetime) -> int:
-    """Running clocks of the selected cases past their due time now (the part of "overdue steps"
-    that changes with the clock, so it cannot be rolled up; the running-clock index finds them)."""
-    return db.session.scalar(
+    """Running clocks of the selected cases past their due time ``now``: the roll-up's clocks due
+    on the days before today (Beijing), plus those due earlier today, read through the
+    running-clock index. Exact at any moment, though nothing is written when a clock falls due."""
+    roots = selection.root_unit_ids()
+    if not roots:
+        return 0
+    today = local_date(now)
+    midnight = datetime.combine(today, time.min, tzinfo=LOCAL_TZ)
+    earlier_days = db.session.scalar(
+        select(func.coalesce(func.sum(RunningClockStat.clocks), 0))
+        .where(RunningClockStat.unit_id.in_(roots), RunningClockStat.day >= selection.period.date_from,
+               RunningClockStat.day <= selection.period.date_to, RunningClockStat.due_day < today)
+    )
+    earlier_today = db.session.scalar(
         select(func.count(Deadline.id))
         .join(Case, Case.id == Deadline.case_id)
         .join(Unit, Unit.id == Case.unit_id)
         .where(Deadline.met_at.is_(None), Deadline.cancelled_at.is_(None), Deadline.paused_at.is_(None),
-               Deadline.due_at < now, Deadline.kind != DeadlineKind.appeal_window, *selection.case_conditions())
-    )
+               Deadline.due_at >= midnight, Deadline.due_at < now, Deadline.kind != DeadlineKind.appeal_window,
+               *selection.case_conditions())
+    ) if now > midnight else 0
+    return int(earlier_days) + earlier_today
 
 
 def headline(selection: Selection, *, now: datetime | None = None, rows: list[CubeRow] | None = None) -> Headline:

@@ -125,3 +125,17 @@ class CaseMonthStat(_CaseStatSums, db.Model):
     severity: Mapped[str] = mapped_column(String(16), primary_key=True)
     violation_type_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     substantiated: Mapped[bool] = mapped_column(primary_key=True)
+
+
+class RunningClockStat(db.Model):
+    """Running clocks (not met, cancelled or paused; not the appeal window) of the cases received
+    on ``day`` in a unit's whole subtree, by the Beijing day they fall due: "overdue steps now" is
+    the sum over the days before today plus the few clocks due earlier today
+    (tracker.reports.stats)."""
+
+    __tablename__ = "running_clock_stats"
+
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), primary_key=True)
+    day: Mapped[date] = mapped_column(primary_key=True)
+    due_day: Mapped[date] = mapped_column(primary_key=True)
+    clocks: Mapped[int] = mapped_column(default=0)

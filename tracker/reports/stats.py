@@ -40,7 +40,7 @@ from sqlalchemy.orm import Session, aliased
 
 from tracker.cases.models import Case, Deadline, Measure, WarningInterview
 from tracker.cases.states import DETERMINATION_OUTCOMES, DeadlineKind
-from tracker.reports.models import CaseDayStat, CaseMonthStat
+from tracker.reports.models import CaseDayStat, CaseMonthStat, RunningClockStat
 from tracker.units.models import Unit
 
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
@@ -49,6 +49,8 @@ MONTH_TABLE = CaseMonthStat.__table__
 DIMENSIONS = ("channel", "severity", "violation_type_id", "substantiated")
 KEY = ("unit_id", "day", *DIMENSIONS)
 MONTH_KEY = ("unit_id", "month", *DIMENSIONS)
+CLOCK_TABLE = RunningClockStat.__table__
+CLOCK_KEY = ("unit_id", "day", "due_day")
 VALUES = ("cases", "steps_met_late", "rectification_met", "rectification_on_time", "interviews_held",
           "points", "fines")
 # What a flush must touch for a case's contribution to change.
@@ -119,6 +121,13 @@ def _facts(case_filter, *, day_column):
     return stmt
 
 
+def _running_clock():
+    """The clocks that can be overdue now: running, and not the appeal window (nobody can be
+    late on it)."""
+    return and_(Deadline.met_at.is_(None), Deadline.cancelled_at.is_(None), Deadline.paused_at.is_(None),
+                Deadline.kind != DeadlineKind.appeal_window)
+
+
 def _local_day(connection):
     """SQL: the Beijing date of ``cases.received_at`` (stored in UTC)."""
     if connection.dialect.name == "postgresql":
@@ -131,6 +140,7 @@ class _Contribution:
     unit_path: str
     key: tuple  # day, channel, severity, violation type id, substantiated
     values: tuple
+    running: dict  # Beijing due day → running clocks
 
 
 def _contributions(connection, case_ids) -> dict[int, _Contribution]:
@@ -139,6 +149,11 @@ def _contributions(connection, case_ids) -> dict[int, _Contribution]:
     ids = sorted(case_ids)
     for start in range(0, len(ids), CHUNK):
         chunk = ids[start:start + CHUNK]
+        running = defaultdict(lambda: defaultdict(int))
+        for case_id, due_at in connection.execute(
+            select(Deadline.case_id, Deadline.due_at).where(Deadline.case_id.in_(chunk), _running_clock())
+        ):
+            running[case_id][due_at.astimezone(LOCAL_TZ).date()] += 1
         stmt = _facts(lambda column: column.in_(chunk), day_column=Case.received_at.label("received_at"))
         stmt = stmt.add_columns(Unit.path).join(Unit, Unit.id == Case.unit_id)
         for row in connection.execute(stmt).mappings():
@@ -147,6 +162,7 @@ def _contributions(connection, case_ids) -> dict[int, _Contribution]:
                 row["path"],
                 (day, row["channel"], row["severity"], int(row["violation_type_id"]), bool(row["substantiated"])),
                 tuple(Decimal(str(row[name])) if name == "fines" else int(row[name]) for name in VALUES),
+                dict(running.get(row["case_id"], {})),
             )
     return found
 
@@ -156,19 +172,21 @@ def ancestor_ids(path: str) -> list[int]:
     return [int(part) for part in path.strip("/").split("/") if part]
 
 
-def _add(deltas, contribution: _Contribution, sign: int):
+def _add(deltas, clocks, contribution: _Contribution, sign: int):
     for unit_id in ancestor_ids(contribution.unit_path):
         total = deltas[(unit_id, *contribution.key)]
         for i, value in enumerate(contribution.values):
             total[i] += sign * value
+        for due_day, count in contribution.running.items():
+            clocks[(unit_id, contribution.key[0], due_day)] += sign * count
 
 
-def _adding(connection, table, key, source=None):
+def _adding(connection, table, key, source=None, values=VALUES):
     """INSERT into a roll-up table that adds to the sums of a row that exists."""
     insert = pg_insert if connection.dialect.name == "postgresql" else sqlite_insert
-    stmt = insert(table) if source is None else insert(table).from_select(list(key + VALUES), source)
+    stmt = insert(table) if source is None else insert(table).from_select(list(key + values), source)
     return stmt.on_conflict_do_update(index_elements=list(key),
-                                      set_={name: table.c[name] + stmt.excluded[name] for name in VALUES})
+                                      set_={name: table.c[name] + stmt.excluded[name] for name in values})
 
 
 def _month_of(day):
@@ -178,10 +196,11 @@ def _month_of(day):
 def apply_changes(connection, before: dict, after: dict) -> None:
     """Add ``after`` minus ``before`` (contributions by case id) to the rows of every ancestor."""
     deltas = defaultdict(lambda: [0, 0, 0, 0, 0, 0, Decimal("0")])
+    clocks = defaultdict(int)
     for contribution in before.values():
-        _add(deltas, contribution, -1)
+        _add(deltas, clocks, contribution, -1)
     for contribution in after.values():
-        _add(deltas, contribution, +1)
+        _add(deltas, clocks, contribution, +1)
     months = defaultdict(lambda: [0, 0, 0, 0, 0, 0, Decimal("0")])
     for (unit_id, day, *dimensions), values in deltas.items():
         total = months[(unit_id, _month_of(day), *dimensions)]
@@ -191,6 +210,9 @@ def apply_changes(connection, before: dict, after: dict) -> None:
         rows = [dict(zip(key, k)) | dict(zip(VALUES, values)) for k, values in sums.items() if any(values)]
         if rows:
             connection.execute(_adding(connection, table, key), rows)
+    rows = [dict(zip(CLOCK_KEY, k), clocks=n) for k, n in clocks.items() if n]
+    if rows:
+        connection.execute(_adding(connection, CLOCK_TABLE, CLOCK_KEY, values=("clocks",)), rows)
 
 
 # ---------------------------------------------------------------------------- the session hook
@@ -284,24 +306,55 @@ def _months_of(connection, day_rows):
     )
 
 
-def rebuild(connection) -> int:
-    """Recompute both tables from the cases; returns the number of day rows."""
-    connection.execute(delete(MONTH_TABLE))
-    connection.execute(delete(TABLE))
-    connection.execute(TABLE.insert().from_select(list(KEY + VALUES), _from_scratch(connection)))
-    connection.execute(MONTH_TABLE.insert().from_select(list(MONTH_KEY + VALUES), _months_of(connection, TABLE)))
+def _clocks_from_scratch(connection):
+    """SELECT of every running-clock row computed from the clocks."""
+    due_day = (cast(func.timezone("Asia/Shanghai", Deadline.due_at), Date) if connection.dialect.name == "postgresql"
+               else func.date(Deadline.due_at, "+8 hours"))
+    clocks = (
+        select(Case.unit_id, _local_day(connection).label("day"), due_day.label("due_day"))
+        .select_from(Deadline).join(Case, Case.id == Deadline.case_id)
+        .where(_running_clock(), Case.merged_into_id.is_(None))
+        .subquery("running")
+    )
+    own = (
+        select(clocks.c.unit_id, clocks.c.day, clocks.c.due_day, func.count().label("clocks"))
+        .group_by(clocks.c.unit_id, clocks.c.day, clocks.c.due_day)
+        .subquery("own")
+    )
+    unit, ancestor = aliased(Unit), aliased(Unit)
+    return (
+        select(ancestor.id.label("unit_id"), own.c.day, own.c.due_day, func.sum(own.c.clocks).label("clocks"))
+        .select_from(own)
+        .join(unit, unit.id == own.c.unit_id)
+        .join(ancestor, unit.path.like(ancestor.path + "%"))
+        .group_by(ancestor.id, own.c.day, own.c.due_day)
+    )
+
+
+def rebuild(connection, *, clocks_only=False) -> int:
+    """Recompute the tables from the cases; returns the number of day rows.
+    ``clocks_only``: the running-clock table alone."""
+    connection.execute(delete(CLOCK_TABLE))
+    connection.execute(CLOCK_TABLE.insert().from_select(list(CLOCK_KEY) + ["clocks"],
+                                                        _clocks_from_scratch(connection)))
+    if not clocks_only:
+        connection.execute(delete(MONTH_TABLE))
+        connection.execute(delete(TABLE))
+        connection.execute(TABLE.insert().from_select(list(KEY + VALUES), _from_scratch(connection)))
+        connection.execute(MONTH_TABLE.insert().from_select(list(MONTH_KEY + VALUES),
+                                                            _months_of(connection, TABLE)))
     return connection.scalar(select(func.count()).select_from(TABLE))
 
 
-def _normalised(rows, key_names=KEY):
+def _normalised(rows, key_names=KEY, value_names=VALUES):
     """{key: values} without all-zero rows (what is left after a case moved away)."""
     result = {}
     for row in rows:
-        key = tuple(str(row[name]) if name in ("day", "month")
+        key = tuple(str(row[name]) if name in ("day", "month", "due_day")
                     else (bool(row[name]) if name == "substantiated" else row[name])
                     for name in key_names)
         values = tuple(Decimal(str(row[name])).quantize(Decimal("0.01")) if name == "fines" else int(row[name])
-                       for name in VALUES)
+                       for name in value_names)
         if any(values):
             result[key] = values
     return result
@@ -311,12 +364,13 @@ def check(connection) -> list[str]:
     """The differences between the tables and a computation from scratch (empty: in step)."""
     scratch = _from_scratch(connection)
     problems = []
-    for table, key_names, expected_rows in (
-        (TABLE, KEY, scratch),
-        (MONTH_TABLE, MONTH_KEY, _months_of(connection, scratch)),
+    for table, key_names, value_names, expected_rows in (
+        (TABLE, KEY, VALUES, scratch),
+        (MONTH_TABLE, MONTH_KEY, VALUES, _months_of(connection, scratch)),
+        (CLOCK_TABLE, CLOCK_KEY, ("clocks",), _clocks_from_scratch(connection)),
     ):
-        stored = _normalised(connection.execute(select(table)).mappings(), key_names)
-        expected = _normalised(connection.execute(expected_rows).mappings(), key_names)
+        stored = _normalised(connection.execute(select(table)).mappings(), key_names, value_names)
+        expected = _normalised(connection.execute(expected_rows).mappings(), key_names, value_names)
         for key in sorted(stored.keys() | expected.keys(), key=str):
             if stored.get(key) != expected.get(key):
                 problems.append(f"{table.name} {dict(zip(key_names, key))}: "
@@ -330,8 +384,9 @@ def move_subtree(connection, unit_id: int, old_path: str, new_path: str) -> None
     old, new = set(ancestor_ids(old_path)), set(ancestor_ids(new_path))
     for ancestors, sign in ((old - new, -1), (new - old, +1)):
         for ancestor in sorted(ancestors):
-            for table, key in ((TABLE, KEY), (MONTH_TABLE, MONTH_KEY)):
+            for table, key, values in ((TABLE, KEY, VALUES), (MONTH_TABLE, MONTH_KEY, VALUES),
+                                       (CLOCK_TABLE, CLOCK_KEY, ("clocks",))):
                 rows = select(literal(ancestor).label("unit_id"), *[table.c[name] for name in key[1:]],
-                              *[(table.c[name] * sign).label(name) for name in VALUES]
+                              *[(table.c[name] * sign).label(name) for name in values]
                               ).where(table.c.unit_id == unit_id)
-                connection.execute(_adding(connection, table, key, rows))
+                connection.execute(_adding(connection, table, key, rows, values))
