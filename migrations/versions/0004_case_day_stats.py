@@ -1,4 +1,4 @@
-"""statistics roll-ups: cases per unit and day, per unit and month; running clocks per unit, day and due day
+"""statistics roll-ups: cases per unit and day or month, running clocks by due day, approved audits
 
 Revision ID: 0004_case_day_stats
 Revises: 0003_scale_indexes
@@ -57,12 +57,37 @@ def upgrade():
         sa.ForeignKeyConstraint(["unit_id"], ["units.id"], name=op.f("fk_running_clock_stats_unit_id_units")),
         sa.PrimaryKeyConstraint("unit_id", "day", "due_day", name=op.f("pk_running_clock_stats")),
     )
+    op.create_table(
+        "audit_day_stats",
+        sa.Column("unit_id", sa.Integer(), nullable=False),
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("audits", sa.Integer(), nullable=False),
+        sa.Column("scored", sa.Integer(), nullable=False),
+        sa.Column("score_sum", sa.Numeric(precision=12, scale=2), nullable=False),
+        sa.ForeignKeyConstraint(["unit_id"], ["units.id"], name=op.f("fk_audit_day_stats_unit_id_units")),
+        sa.PrimaryKeyConstraint("unit_id", "day", name=op.f("pk_audit_day_stats")),
+    )
+    op.create_table(
+        "audit_section_stats",
+        sa.Column("unit_id", sa.Integer(), nullable=False),
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("section_name", sa.String(length=120), nullable=False),
+        sa.Column("section_name_en", sa.String(length=160), nullable=False),
+        sa.Column("earned", sa.Integer(), nullable=False),
+        sa.Column("applicable", sa.Integer(), nullable=False),
+        sa.Column("audits", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(["unit_id"], ["units.id"], name=op.f("fk_audit_section_stats_unit_id_units")),
+        sa.PrimaryKeyConstraint("unit_id", "day", "section_name", "section_name_en",
+                                name=op.f("pk_audit_section_stats")),
+    )
     from tracker.reports import stats
 
     stats.rebuild(op.get_bind())
 
 
 def downgrade():
+    op.drop_table("audit_section_stats")
+    op.drop_table("audit_day_stats")
     op.drop_table("running_clock_stats")
     op.drop_table("case_month_stats")
     op.drop_table("case_day_stats")

@@ -105,3 +105,15 @@ def test_inspections_are_not_anonymous(make_audit, crew, vtypes):
     ops.approve_audit(audit, actor=crew.reviewer, version=audit.version)
     assert [label.name for label in auditor_display(crew.head, audit)] == ["王暗访", "刘暗访"]
     assert all(label.username is None for label in auditor_display(crew.head, audit))
+
+
+def test_approval_reaches_the_dashboards_roll_up(approved, crew):
+    """The approved audit and the case its failed item opened are in the statistics roll-up."""
+    from sqlalchemy import func, select
+
+    from tracker.reports import stats
+    from tracker.reports.models import AuditDayStat
+
+    assert db.session.scalar(select(func.sum(AuditDayStat.audits)).where(
+        AuditDayStat.unit_id == approved.audit.unit_id)) == 1
+    assert stats.check(db.session.connection()) == []

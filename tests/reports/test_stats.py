@@ -9,7 +9,7 @@ from datetime import datetime, time, timedelta
 import pytest
 from sqlalchemy import select, update
 
-from tests.reports.report_fixtures import dataset, make_case, people, violation_type  # noqa: F401
+from tests.reports.report_fixtures import audits, dataset, make_case, people, violation_type  # noqa: F401
 from tracker.cases import operations as ops
 from tracker.cases.models import Case, Deadline
 from tracker.cases.states import Channel, DeadlineKind
@@ -18,7 +18,7 @@ from tracker.extensions import db
 from tracker.reports import figures as f
 from tracker.reports import stats
 from tracker.reports.figures import Period, Selection
-from tracker.reports.models import CaseDayStat
+from tracker.reports.models import AuditSectionStat, CaseDayStat
 from tracker.units import operations as unit_ops
 
 
@@ -157,3 +157,10 @@ def test_periods_of_whole_and_partial_months_count_every_case_once(people, org, 
         selection = Selection(people.sup, org.company, Period(date_from, date_to))
         assert f.headline(selection).cases == expected, (date_from, date_to)
         assert sum(row.cases for row in f.monthly_trend(selection)) == expected
+
+
+def test_audit_rows_are_checked_too(audits, people, org, dataset):  # noqa: F811
+    assert in_step()
+    connection = db.session.connection()
+    connection.execute(update(AuditSectionStat).values(earned=AuditSectionStat.earned + 1))
+    assert any(problem.startswith("audit_section_stats") for problem in stats.check(connection))

@@ -508,6 +508,10 @@ def approve_audit(audit: Audit, *, actor, version=None) -> list[Case]:
         findings.append({"item": result.item.code, "case": case.number, "joined": joined, "attachments": evidence})
     audit.state, audit.approved_at, audit.approved_by_id = AuditState.approved, now, actor.id
     _log(audit, actor, "audit_approved", {"findings": findings})
+    db.session.flush()
+    from tracker.reports import stats  # the dashboards' audit scores
+
+    stats.add_approved_audit(db.session.connection(), audit)
     return cases
 
 

@@ -52,7 +52,7 @@ from tracker.core.errors import DomainError, ValidationError
 from tracker.core.permissions import is_staff, scope_path
 from tracker.extensions import db
 from tracker.reports import stats
-from tracker.reports.models import CaseDayStat, CaseMonthStat, RunningClockStat
+from tracker.reports.models import AuditDayStat, AuditSectionStat, CaseDayStat, CaseMonthStat, RunningClockStat
 from tracker.units.models import Unit
 from tracker.units.queries import in_subtree
 
@@ -393,56 +393,57 @@ class AuditFigures:
     sections: list[AuditSectionRow]
 
 
-def _section_scores(unit_conditions, period):
-    """{(name, name_en): (score %, audits)} over approved audits visited in the period.
+def _top_unit_ids():
+    return list(db.session.scalars(select(Unit.id).where(Unit.parent_id.is_(None)).order_by(Unit.id)))
+
+
+def _section_scores(roots, period):
+    """{(name, name_en): (score %, audits)} over approved audits visited in the period in the
+    subtrees of ``roots``, from the audit roll-up (tracker.reports.stats).
 
     Section score = earned weight / applicable weight × 100 (tracker.audits.scoring).
     """
-    applicable = func.sum(
-        sql_case((AuditResult.result.in_([ItemResult.passed, ItemResult.failed]), ChecklistItem.weight), else_=0)
-    )
-    earned = func.sum(sql_case((AuditResult.result == ItemResult.passed, ChecklistItem.weight), else_=0))
+    if not roots:
+        return {}
     stmt = (
-        select(ChecklistSection.name, ChecklistSection.name_en, earned, applicable,
-               func.count(func.distinct(Audit.id)))
-        .select_from(AuditResult)
-        .join(Audit, Audit.id == AuditResult.audit_id)
-        .join(ChecklistItem, ChecklistItem.id == AuditResult.item_id)
-        .join(ChecklistSection, ChecklistSection.id == ChecklistItem.section_id)
-        .join(Unit, Unit.id == Audit.unit_id)
-        .where(Audit.state == AuditState.approved, Audit.visited_at >= period.start,
-               Audit.visited_at < period.end, *unit_conditions)
-        .group_by(ChecklistSection.name, ChecklistSection.name_en)
+        select(AuditSectionStat.section_name, AuditSectionStat.section_name_en, func.sum(AuditSectionStat.earned),
+               func.sum(AuditSectionStat.applicable), func.sum(AuditSectionStat.audits))
+        .where(AuditSectionStat.unit_id.in_(roots), AuditSectionStat.day >= period.date_from,
+               AuditSectionStat.day <= period.date_to)
+        .group_by(AuditSectionStat.section_name, AuditSectionStat.section_name_en)
     )
     return {
-        (name, name_en or ""): (round(float(e) * 100 / float(a), 1) if a else None, n)
+        (name, name_en or ""): (round(float(e) * 100 / float(a), 1) if a else None, int(n))
         for name, name_en, e, a, n in db.session.execute(stmt)
     }
 
 
-def _audit_average(unit_conditions, period):
-    count, average = db.session.execute(
-        select(func.count(Audit.id), func.avg(Audit.score))
-        .join(Unit, Unit.id == Audit.unit_id)
-        .where(Audit.state == AuditState.approved, Audit.visited_at >= period.start,
-               Audit.visited_at < period.end, *unit_conditions)
+def _audit_average(roots, period):
+    if not roots:
+        return 0, None
+    count, scored, total = db.session.execute(
+        select(func.coalesce(func.sum(AuditDayStat.audits), 0), func.coalesce(func.sum(AuditDayStat.scored), 0),
+               func.sum(AuditDayStat.score_sum))
+        .where(AuditDayStat.unit_id.in_(roots), AuditDayStat.day >= period.date_from,
+               AuditDayStat.day <= period.date_to)
     ).one()
-    return count, (round(float(average), 1) if average is not None else None)
+    return int(count), (round(float(total) / int(scored), 1) if scored else None)
 
 
 def audit_figures(selection) -> AuditFigures:
     """Audit scores by section for the subtree against the organisation average (an aggregate,
     so every staff member may see it)."""
-    conditions = selection.unit_conditions()
-    org = _section_scores([], selection.period)
-    mine = _section_scores(conditions, selection.period) if conditions else org  # [] is the whole organisation
+    everything = _top_unit_ids()
+    roots = selection.root_unit_ids()
+    org = _section_scores(everything, selection.period)
+    mine = org if roots == everything else _section_scores(roots, selection.period)
     sections = [
         AuditSectionRow(name, name_en, mine.get((name, name_en), (None, 0))[0], org_score,
                         mine.get((name, name_en), (None, 0))[1])
         for (name, name_en), (org_score, _n) in sorted(org.items())
     ]
-    org_audits, org_average = _audit_average([], selection.period)
-    audits, average = _audit_average(conditions, selection.period) if conditions else (org_audits, org_average)
+    org_audits, org_average = _audit_average(everything, selection.period)
+    audits, average = (org_audits, org_average) if roots == everything else _audit_average(roots, selection.period)
     return AuditFigures(audits, average, org_audits, org_average, sections)
 
 

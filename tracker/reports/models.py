@@ -139,3 +139,31 @@ class RunningClockStat(db.Model):
     day: Mapped[date] = mapped_column(primary_key=True)
     due_day: Mapped[date] = mapped_column(primary_key=True)
     clocks: Mapped[int] = mapped_column(default=0)
+
+
+class AuditDayStat(db.Model):
+    """Approved audits visited on one Beijing day in a unit's whole subtree: how many, and the
+    sum of their scores (tracker.reports.stats). Approved audits never change."""
+
+    __tablename__ = "audit_day_stats"
+
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), primary_key=True)
+    day: Mapped[date] = mapped_column(primary_key=True)
+    audits: Mapped[int] = mapped_column(default=0)
+    scored: Mapped[int] = mapped_column(default=0)  # audits with a score
+    score_sum: Mapped[Decimal] = mapped_column(Numeric(12, 2), default=Decimal("0"))
+
+
+class AuditSectionStat(db.Model):
+    """The same audits by checklist section: weight earned, weight applicable, and how many of
+    the audits answered the section."""
+
+    __tablename__ = "audit_section_stats"
+
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), primary_key=True)
+    day: Mapped[date] = mapped_column(primary_key=True)
+    section_name: Mapped[str] = mapped_column(String(120), primary_key=True)
+    section_name_en: Mapped[str] = mapped_column(String(160), primary_key=True)
+    earned: Mapped[int] = mapped_column(default=0)
+    applicable: Mapped[int] = mapped_column(default=0)
+    audits: Mapped[int] = mapped_column(default=0)

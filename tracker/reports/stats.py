@@ -20,6 +20,8 @@ Exactly right, not approximately: the rows change in the transaction that change
   rows touched are locked until commit like any updated row.
 - Writes that bypass the ORM (``tracker.loadgen``'s bulk inserts) call ``rebuild()`` at the end.
 - Moving a unit moves its subtree's sums from the old ancestors to the new (``move_subtree``).
+- Audits count once approved, and an approved audit never changes: ``approve_audit`` adds it
+  to ``audit_day_stats`` and ``audit_section_stats`` (``add_approved_audit``).
 - ``check()`` compares the table with a computation from scratch: the tests run it after random
   workflows, and ``flask --app tracker stats check`` runs it on a live database.
 
@@ -38,9 +40,11 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, aliased
 
+from tracker.audits.models import Audit, AuditResult, ChecklistItem, ChecklistSection
+from tracker.audits.states import AuditState, ItemResult
 from tracker.cases.models import Case, Deadline, Measure, WarningInterview
 from tracker.cases.states import DETERMINATION_OUTCOMES, DeadlineKind
-from tracker.reports.models import CaseDayStat, CaseMonthStat, RunningClockStat
+from tracker.reports.models import AuditDayStat, AuditSectionStat, CaseDayStat, CaseMonthStat, RunningClockStat
 from tracker.units.models import Unit
 
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
@@ -338,6 +342,7 @@ def rebuild(connection, *, clocks_only=False) -> int:
     connection.execute(CLOCK_TABLE.insert().from_select(list(CLOCK_KEY) + ["clocks"],
                                                         _clocks_from_scratch(connection)))
     if not clocks_only:
+        rebuild_audits(connection)
         connection.execute(delete(MONTH_TABLE))
         connection.execute(delete(TABLE))
         connection.execute(TABLE.insert().from_select(list(KEY + VALUES), _from_scratch(connection)))
@@ -353,8 +358,8 @@ def _normalised(rows, key_names=KEY, value_names=VALUES):
         key = tuple(str(row[name]) if name in ("day", "month", "due_day")
                     else (bool(row[name]) if name == "substantiated" else row[name])
                     for name in key_names)
-        values = tuple(Decimal(str(row[name])).quantize(Decimal("0.01")) if name == "fines" else int(row[name])
-                       for name in value_names)
+        values = tuple(Decimal(str(row[name])).quantize(Decimal("0.01")) if name in ("fines", "score_sum")
+                       else int(row[name]) for name in value_names)
         if any(values):
             result[key] = values
     return result
@@ -368,6 +373,8 @@ def check(connection) -> list[str]:
         (TABLE, KEY, VALUES, scratch),
         (MONTH_TABLE, MONTH_KEY, VALUES, _months_of(connection, scratch)),
         (CLOCK_TABLE, CLOCK_KEY, ("clocks",), _clocks_from_scratch(connection)),
+        (AUDIT_TABLE, AUDIT_KEY, AUDIT_VALUES, _audit_sources(connection)[0]),
+        (SECTION_TABLE, SECTION_KEY, SECTION_VALUES, _audit_sources(connection)[1]),
     ):
         stored = _normalised(connection.execute(select(table)).mappings(), key_names, value_names)
         expected = _normalised(connection.execute(expected_rows).mappings(), key_names, value_names)
@@ -385,8 +392,82 @@ def move_subtree(connection, unit_id: int, old_path: str, new_path: str) -> None
     for ancestors, sign in ((old - new, -1), (new - old, +1)):
         for ancestor in sorted(ancestors):
             for table, key, values in ((TABLE, KEY, VALUES), (MONTH_TABLE, MONTH_KEY, VALUES),
-                                       (CLOCK_TABLE, CLOCK_KEY, ("clocks",))):
+                                       (CLOCK_TABLE, CLOCK_KEY, ("clocks",)), (AUDIT_TABLE, AUDIT_KEY, AUDIT_VALUES),
+                                       (SECTION_TABLE, SECTION_KEY, SECTION_VALUES)):
                 rows = select(literal(ancestor).label("unit_id"), *[table.c[name] for name in key[1:]],
                               *[(table.c[name] * sign).label(name) for name in values]
                               ).where(table.c.unit_id == unit_id)
                 connection.execute(_adding(connection, table, key, rows, values))
+
+
+# ---------------------------------------------------------------------------- audits
+
+
+AUDIT_TABLE = AuditDayStat.__table__
+AUDIT_KEY, AUDIT_VALUES = ("unit_id", "day"), ("audits", "scored", "score_sum")
+SECTION_TABLE = AuditSectionStat.__table__
+SECTION_KEY, SECTION_VALUES = ("unit_id", "day", "section_name", "section_name_en"), ("earned", "applicable", "audits")
+
+
+def _visit_day(connection):
+    if connection.dialect.name == "postgresql":
+        return cast(func.timezone("Asia/Shanghai", Audit.visited_at), Date)
+    return func.date(Audit.visited_at, "+8 hours")
+
+
+def _audit_sources(connection, audit_id=None):
+    """SELECTs of the audit rows and the section rows of approved audits (or of one), added up
+    into every ancestor of the audit's unit."""
+    only = [Audit.id == audit_id] if audit_id is not None else []
+    per_audit = (
+        select(Audit.unit_id, _visit_day(connection).label("day"), literal(1).label("audits"),
+               sql_case((Audit.score.is_not(None), 1), else_=0).label("scored"),
+               func.coalesce(Audit.score, 0).label("score_sum"))
+        .where(Audit.state == AuditState.approved, *only)
+        .subquery("per_audit")
+    )
+    applicable = sql_case((AuditResult.result.in_([ItemResult.passed, ItemResult.failed]), ChecklistItem.weight),
+                          else_=0)
+    earned = sql_case((AuditResult.result == ItemResult.passed, ChecklistItem.weight), else_=0)
+    per_section = (
+        select(Audit.unit_id, _visit_day(connection).label("day"), ChecklistSection.name.label("section_name"),
+               func.coalesce(ChecklistSection.name_en, "").label("section_name_en"),
+               func.sum(earned).label("earned"), func.sum(applicable).label("applicable"),
+               literal(1).label("audits"))
+        .select_from(AuditResult)
+        .join(Audit, Audit.id == AuditResult.audit_id)
+        .join(ChecklistItem, ChecklistItem.id == AuditResult.item_id)
+        .join(ChecklistSection, ChecklistSection.id == ChecklistItem.section_id)
+        .where(Audit.state == AuditState.approved, *only)
+        .group_by(Audit.id, Audit.unit_id, Audit.visited_at, ChecklistSection.name, ChecklistSection.name_en)
+        .subquery("per_section")
+    )
+
+    def into_ancestors(rows, key, values):
+        unit, ancestor = aliased(Unit), aliased(Unit)
+        return (
+            select(ancestor.id.label("unit_id"), *[rows.c[name] for name in key[1:]],
+                   *[func.sum(rows.c[name]).label(name) for name in values])
+            .select_from(rows)
+            .join(unit, unit.id == rows.c.unit_id)
+            .join(ancestor, unit.path.like(ancestor.path + "%"))
+            .group_by(ancestor.id, *[rows.c[name] for name in key[1:]])
+        )
+
+    return (into_ancestors(per_audit, AUDIT_KEY, AUDIT_VALUES),
+            into_ancestors(per_section, SECTION_KEY, SECTION_VALUES))
+
+
+def add_approved_audit(connection, audit) -> None:
+    """An audit was approved (it never changes again): add it to the audit roll-ups."""
+    audits, sections = _audit_sources(connection, audit.id)
+    connection.execute(_adding(connection, AUDIT_TABLE, AUDIT_KEY, audits, AUDIT_VALUES))
+    connection.execute(_adding(connection, SECTION_TABLE, SECTION_KEY, sections, SECTION_VALUES))
+
+
+def rebuild_audits(connection) -> None:
+    audits, sections = _audit_sources(connection)
+    connection.execute(delete(AUDIT_TABLE))
+    connection.execute(delete(SECTION_TABLE))
+    connection.execute(AUDIT_TABLE.insert().from_select(list(AUDIT_KEY + AUDIT_VALUES), audits))
+    connection.execute(SECTION_TABLE.insert().from_select(list(SECTION_KEY + SECTION_VALUES), sections))
