@@ -14,10 +14,12 @@ from flask_babel import force_locale
 from sqlalchemy import func, select
 
 from tests.cases.conftest import people  # noqa: F401  (fixture)
+from tests.test_query_counts import count_queries
 from tracker.cases import operations as ops
 from tracker.cases.models import Case
 from tracker.cases.states import Channel
 from tracker.core.database import utcnow
+from tracker.core.history import verify_chain
 from tracker.extensions import db
 from tracker.reports import importer
 from tracker.reports.importer import ImportLimits, ImportRefused, RowStatus, import_work_orders, preview_import
@@ -228,22 +230,23 @@ def test_one_bad_row_imports_nothing(client, supervisor):
 
 
 def test_a_failure_midway_rolls_back_every_row(client, supervisor, monkeypatch):
+    """The database fails after the cases were written (in three flushes of two): none is kept."""
     before = _count()
-    calls = []
-    real = ops.register_case
+    written = []
 
-    def flaky(**kwargs):
-        calls.append(kwargs["external_ref"])
-        if len(calls) == 3:
-            raise RuntimeError("database went away")
-        return real(**kwargs)
+    def failing(events):
+        written.append(db.session.scalar(
+            select(func.count()).select_from(Case).where(Case.channel == Channel.hotline_95598)
+        ))
+        raise RuntimeError("database went away")
 
-    monkeypatch.setattr(ops, "register_case", flaky)
+    monkeypatch.setattr(ops, "REGISTER_CHUNK", 2)
+    monkeypatch.setattr(ops, "record_events", failing)
     _upload(client, _xlsx(_good_rows(5)))
     with pytest.raises(RuntimeError):
         _confirm(client)
-    assert len(calls) == 3
-    assert _count() == before  # the two registered before the failure were rolled back
+    assert written == [before + 5]
+    assert _count() == before  # the five registered before the failure were rolled back
 
 
 def test_second_import_of_the_same_file_skips_everything(client, supervisor):
@@ -279,6 +282,58 @@ def test_import_work_orders_refuses_while_any_row_is_wrong(app_ctx, org, people)
         import_work_orders(people.sup, path)
     assert refused.value.preview.count(RowStatus.error) == 1
     assert _count() == before
+
+
+def _import_csv(actor, rows, name="i" * 32):
+    path = Path(importer.import_folder()) / name
+    path.write_bytes(_csv(rows))
+    return import_work_orders(actor, path)
+
+
+def test_the_result_names_the_first_and_last_case(app_ctx, org, people):
+    ops.register_case(actor=people.sup, channel=Channel.hotline_95598, unit=org.hall,
+                      received_at=utcnow() - timedelta(days=2), summary="已导入", external_ref="WO-0002")
+    result = _import_csv(people.sup, _good_rows(4))
+    assert (result.created, result.skipped) == (3, 1)
+    numbers = {ref: number for ref, number in db.session.execute(select(Case.external_ref, Case.number))}
+    assert (result.first_number, result.last_number) == (numbers["WO-0001"], numbers["WO-0004"])
+    assert verify_chain().ok
+
+
+def test_rows_registered_by_someone_else_since_the_preview_are_skipped(app_ctx, org, people, monkeypatch):
+    ops.register_case(actor=people.sup, channel=Channel.hotline_95598, unit=org.hall,
+                      received_at=utcnow() - timedelta(days=2), summary="别人先导入了", external_ref="WO-0003")
+    monkeypatch.setattr(importer, "_existing_refs", lambda refs: {})  # the preview ran before that
+    before = _count()
+    result = _import_csv(people.sup, _good_rows(4))
+    assert (result.created, result.skipped) == (3, 1)
+    assert _count() == before + 3
+
+
+def test_a_row_refused_at_registration_names_its_row(app_ctx, org, people):
+    """The preview cannot know every rule: a receipt date the working-day calendar does not cover
+    (the package starts in 2004) is refused when the clocks are started. Nothing is imported."""
+    rows = _good_rows(4)
+    rows[2][1] = "2003-06-02 10:00"  # row 4 of the file
+    before = _count()
+    with pytest.raises(ImportRefused) as refused:
+        _import_csv(people.sup, rows)
+    preview = refused.value.preview
+    with force_locale("en"):
+        lines = [(row, column, str(message)) for row, column, message in preview.error_lines()]
+    assert lines == [
+        (4, "工单编号", "The working-day calendar does not cover 2003; ask the administrator to update it."),
+    ]
+    assert _count() == before
+
+
+def test_the_number_of_statements_does_not_grow_with_the_rows(app_ctx, org, people):
+    _import_csv(people.sup, _good_rows(3, prefix="WARM"), name="w" * 32)
+    with count_queries() as small:
+        assert _import_csv(people.sup, _good_rows(10, prefix="S"), name="s" * 32).created == 10
+    with count_queries() as large:
+        assert _import_csv(people.sup, _good_rows(200, prefix="L"), name="l" * 32).created == 200
+    assert len(large) <= len(small) + 2, "\n".join(large)
 
 
 # --- encodings --------------------------------------------------------------------------------

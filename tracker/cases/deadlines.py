@@ -31,24 +31,63 @@ def forget_calendar() -> None:
         g.pop("_working_calendar", None)
 
 
-def working_days_for(kind: DeadlineKind, severity: Severity | None = None) -> int:
-    settings = {
-        (s.kind, s.severity): s.working_days
-        for s in db.session.scalars(select(DeadlineSetting).where(DeadlineSetting.kind == kind))
-    }
+def deadline_settings() -> dict[tuple[DeadlineKind, Severity | None], int]:
+    """The administrator's working days by (clock, severity); severity None is the clock's default."""
+    return {(s.kind, s.severity): s.working_days for s in db.session.scalars(select(DeadlineSetting))}
+
+
+def working_days_for(kind: DeadlineKind, severity: Severity | None = None, settings=None) -> int:
+    """The length of a clock; ``settings`` (from ``deadline_settings``) spares the query."""
+    if settings is None:
+        settings = deadline_settings()
     if severity is not None and (kind, severity) in settings:
         return settings[(kind, severity)]
     return settings.get((kind, None), DEFAULT_DEADLINE_DAYS[kind])
 
 
-def start_clock(case, kind: DeadlineKind, *, start: datetime, days: int | None = None, severity=None) -> Deadline:
-    """Start a clock; an earlier open clock of the same kind is superseded (cancelled)."""
+class ClockDates:
+    """Due dates of the clocks started in one operation or batch: the settings and the calendar
+    are read once, and each (start day, length) is counted once (a batch of cases received over
+    a few weeks has only a few dozen)."""
+
+    def __init__(self):
+        self.calendar = current_calendar()
+        self._settings = None
+        self._due = {}
+
+    @property
+    def settings(self):
+        if self._settings is None:
+            self._settings = deadline_settings()
+        return self._settings
+
+    def due_at(self, kind: DeadlineKind, start: datetime, *, days: int | None = None,
+               severity: Severity | None = None) -> datetime:
+        if days is None:
+            days = working_days_for(kind, severity, self.settings)
+        # add_working_days depends on the local day of the start only.
+        key = (self.calendar.local_date(start), days)
+        due = self._due.get(key)
+        if due is None:
+            due = self._due[key] = self.calendar.add_working_days(start, days)
+        return due
+
+    def new_clock(self, kind: DeadlineKind, start: datetime, *, days: int | None = None,
+                  severity: Severity | None = None) -> Deadline:
+        """A clock of this kind running from ``start`` (not yet attached to a case)."""
+        due_at = self.due_at(kind, start, days=days, severity=severity)
+        return Deadline(kind=kind, started_at=start, due_at=due_at)
+
+
+def start_clock(case, kind: DeadlineKind, *, start: datetime, days: int | None = None, severity=None,
+                dates: ClockDates | None = None) -> Deadline:
+    """Start a clock; an earlier open clock of the same kind is superseded (cancelled).
+
+    ``dates`` shares the settings and the calendar between the clocks of a batch.
+    """
     cancel_clock(case, kind, at=start)
-    if days is None:
-        days = working_days_for(kind, severity)
-    deadline = Deadline(
-        kind=kind, started_at=start, due_at=current_calendar().add_working_days(start, days)
-    )
+    dates = dates if dates is not None else ClockDates()
+    deadline = dates.new_clock(kind, start, days=days, severity=severity)
     case.deadlines.append(deadline)
     return deadline
 

@@ -4,18 +4,29 @@ Each takes the case, the acting user and validated values; checks the rules (per
 module), changes the records, and appends a history event in the same transaction. They
 flush, never commit: the view commits once at the end of the request.
 """
+import gc
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
+from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from tracker.accounts.models import User
 from tracker.accounts.states import Role
 from tracker.cases import deadlines as clocks
-from tracker.cases.models import Case, ComplainantAccessGrant, Measure, Responsibility, ViolationType, WarningInterview
+from tracker.cases.models import (
+    Case,
+    ComplainantAccessGrant,
+    Deadline,
+    Measure,
+    Responsibility,
+    ViolationType,
+    WarningInterview,
+)
 from tracker.cases.notifications import notify, unit_heads_for
 from tracker.cases.permissions import can_view_case, check_action
 from tracker.cases.privacy import normalise_phone
@@ -32,9 +43,16 @@ from tracker.cases.states import (
     ResponsibilityKind,
     Severity,
 )
-from tracker.core.database import utcnow
-from tracker.core.errors import InvalidTransition, NotFound, PermissionDenied, ValidationError, VersionConflict
-from tracker.core.history import record_event
+from tracker.core.database import reserve_ids, utcnow
+from tracker.core.errors import (
+    DomainError,
+    InvalidTransition,
+    NotFound,
+    PermissionDenied,
+    ValidationError,
+    VersionConflict,
+)
+from tracker.core.history import NewEvent, record_event, record_events
 from tracker.core.permissions import can_see_unit, is_supervisor
 from tracker.extensions import db
 from tracker.units.models import Unit
@@ -85,7 +103,10 @@ def _required_text(value, field, message=None):
 
 
 def _violation_type(code) -> ViolationType:
-    violation_type = db.session.scalar(select(ViolationType).where(ViolationType.code == code))
+    return _active_violation_type(db.session.scalar(select(ViolationType).where(ViolationType.code == code)))
+
+
+def _active_violation_type(violation_type) -> ViolationType:
     if violation_type is None or not violation_type.active:
         raise ValidationError(_l("Unknown violation type."), field="violation_type_code")
     return violation_type
@@ -99,6 +120,24 @@ class Complainant:
     name: str | None = None
     phone: str | None = None
     address: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class NewCase:
+    """One complaint or finding to register: what ``register_case`` takes besides the actor."""
+
+    channel: Channel
+    unit: Unit | None
+    received_at: datetime
+    summary: str
+    details: str = ""
+    complainant: Complainant | None = None
+    external_ref: str | None = None
+    violation_type_code: str | None = None
+
+
+REGISTER_CHUNK = 5000  # new cases per flush: batched INSERTs, a bounded unit of work
+LOOKUP_BATCH = 500  # external references per query for the registered cases (SQLite's parameter limit)
 
 
 def register_case(
@@ -117,31 +156,131 @@ def register_case(
 
     Returns (case, created). The same work order again returns the existing case unchanged.
     """
+    item = NewCase(channel=channel, unit=unit, received_at=received_at, summary=summary, details=details,
+                   complainant=complainant, external_ref=external_ref,
+                   violation_type_code=violation_type_code)
+    return register_cases([item], actor=actor)[0]
+
+
+def register_cases(items, *, actor) -> list[tuple[Case, bool]]:
+    """Register many complaints or findings: the result of ``register_case`` for each item in
+    order (the same checks, cases, numbers, clocks and history events), with a handful of
+    statements per 5,000 cases instead of about twenty per case.
+
+    Returns (case, created) per item. An item whose channel + external_ref is registered already
+    returns that case unchanged; a repeat within the batch returns the first item's case.
+    Every item is checked before anything is written: the first one refused raises its
+    DomainError with ``item_index`` set to its position in ``items``, and nothing is written.
+    """
+    items = list(items)
+    if not items:
+        return []
+    with _collector_paused(len(items) > REGISTER_CHUNK):
+        dates = clocks.ClockDates()  # the clock settings and the calendar, read once
+        results = _check_registrations(items, actor, dates)
+        new_cases = [case for case, created in results if created]
+        events = []
+        for start in range(0, len(new_cases), REGISTER_CHUNK):
+            chunk = new_cases[start:start + REGISTER_CHUNK]
+            events.extend(_write_new_cases(chunk, actor, dates))
+        if events:  # nothing new, nothing to append: the chain head is not even locked
+            record_events(events)
+    return results
+
+
+def _write_new_cases(cases, actor, dates) -> list[NewEvent]:
+    """Number the cases, start their clocks, write both (one flush); their history events."""
+    db.session.flush()  # rows the caller left pending take their ids first (reserve_ids reads SQLite's max)
+    connection = db.session.connection()
+    kinds = [_intake_clocks(case) for case in cases]
+    # With the ids known before the INSERTs, the numbers go in with the rows and the rows of
+    # each table in one executemany (tracker.core.database.reserve_ids).
+    case_ids = reserve_ids(connection, Case.id, len(cases))
+    deadline_ids = iter(reserve_ids(connection, Deadline.id, sum(map(len, kinds))))
+    events = []
+    for case, case_id, case_kinds in zip(cases, case_ids, kinds):
+        case.id, case.created_at = case_id, utcnow()
+        case.number = f"JD-{dates.calendar.local_date(case.created_at).year}-{case.id:06d}"
+        # A new case has no clock to supersede (start_clock's first step); its collection is set
+        # as loaded instead of appended to, which spares the relationship's events per clock.
+        case_clocks = [dates.new_clock(kind, case.received_at) for kind in case_kinds]
+        for deadline in case_clocks:
+            deadline.id, deadline.case_id = next(deadline_ids), case_id
+        set_committed_value(case, "deadlines", case_clocks)
+        events.append(NewEvent(
+            actor, "register", f"case:{case.number}", case=case,
+            data={"to": CaseState.registered.value, "channel": case.channel.value, "unit": case.unit.code,
+                  "external_ref": case.external_ref, "summary": case.summary},
+        ))
+    db.session.add_all(cases)  # the clocks follow through Case.deadlines' save-update cascade
+    db.session.flush()
+    return events
+
+
+@contextmanager
+def _collector_paused(pause: bool):
+    """Python's cycle collector walks every live object on each full collection, and a large
+    batch keeps hundreds of thousands of ORM objects alive until it ends: a third of the time
+    of 100,000 registrations went there. Paused for the batch; collected normally afterwards."""
+    was_enabled = gc.isenabled()
+    if pause:
+        gc.disable()
+    try:
+        yield
+    finally:
+        if pause and was_enabled:
+            gc.enable()
+
+
+def _check_registrations(items, actor, dates) -> list[tuple[Case, bool]]:
+    """(case, created) per item, the new cases built but not yet added to the session;
+    the first item refused raises its DomainError (with ``item_index``)."""
+    keys = {(item.channel, ref) for item in items if (ref := _reference(item.external_ref))}
+    registered = _registered_cases(keys)
+    codes = {item.violation_type_code for item in items if item.violation_type_code}
+    violation_types = (
+        {vt.code: vt for vt in db.session.scalars(select(ViolationType).where(ViolationType.code.in_(codes)))}
+        if codes else {}
+    )
+    results = []
+    for index, item in enumerate(items):
+        try:
+            results.append(_check_registration(item, actor, registered, violation_types, dates))
+        except DomainError as error:
+            error.item_index = index
+            raise
+        case, created = results[-1]
+        if created and case.external_ref:
+            registered[(case.channel, case.external_ref)] = case  # a repeat later in the batch finds it
+    return results
+
+
+def _check_registration(item: NewCase, actor, registered, violation_types, dates) -> tuple[Case, bool]:
     if not is_supervisor(actor):
         raise PermissionDenied(_l("Only supervision staff register cases."))
+    unit = item.unit
     if unit is None or not can_see_unit(actor, unit):
         raise ValidationError(_l("Unknown unit."), field="unit_code")
     if not unit.active:
         raise ValidationError(_l("The unit is deactivated."), field="unit_code")
-    external_ref = (external_ref or "").strip() or None
+    external_ref = _reference(item.external_ref)
     if external_ref:
-        existing = db.session.scalar(
-            select(Case).where(Case.channel == channel, Case.external_ref == external_ref)
-        )
+        existing = registered.get((item.channel, external_ref))
         if existing is not None:
             if not can_view_case(actor, existing):
                 raise ValidationError(_l("This reference is already registered."), field="external_ref")
             return existing, False
-    if received_at > utcnow():
+    if item.received_at > utcnow():
         raise ValidationError(_l("The time of receipt cannot be in the future."), field="received_at")
-    complainant = complainant or Complainant()
-    violation_type = _violation_type(violation_type_code) if violation_type_code else None
+    complainant = item.complainant or Complainant()
+    code = item.violation_type_code
+    violation_type = _active_violation_type(violation_types.get(code)) if code else None
     case = Case(
-        channel=channel,
+        channel=item.channel,
         unit=unit,
-        received_at=received_at,
-        summary=_required_text(summary, "summary"),
-        details=(details or "").strip(),
+        received_at=item.received_at,
+        summary=_required_text(item.summary, "summary"),
+        details=(item.details or "").strip(),
         external_ref=external_ref,
         complainant_name=(complainant.name or "").strip() or None,
         complainant_phone=normalise_phone(complainant.phone),
@@ -151,23 +290,42 @@ def register_case(
         created_by_id=actor.id,
         state=CaseState.registered,
     )
-    db.session.add(case)
-    db.session.flush()
-    case.number = f"JD-{clocks.current_calendar().local_date(case.created_at).year}-{case.id:06d}"
-    if channel in COMPLAINT_CHANNELS and case.complainant_phone:
-        clocks.start_clock(case, DeadlineKind.contact, start=received_at)
-    clocks.start_clock(case, DeadlineKind.handling, start=received_at)
-    if channel == Channel.regulator_12398:
-        clocks.start_clock(case, DeadlineKind.regulator_reply, start=received_at)
-    record_event(
-        actor=actor,
-        action="register",
-        subject=f"case:{case.number}",
-        case=case,
-        data={"to": CaseState.registered.value, "channel": channel.value, "unit": unit.code,
-              "external_ref": external_ref, "summary": case.summary},
-    )
+    for kind in _intake_clocks(case):
+        dates.due_at(kind, case.received_at)  # a date the calendar does not cover refuses this item
     return case, True
+
+
+def _reference(external_ref) -> str | None:
+    return (external_ref or "").strip() or None
+
+
+def _registered_cases(keys) -> dict:
+    """(channel, external_ref) → the case registered with it, for the keys given."""
+    refs_by_channel = {}
+    for channel, ref in keys:
+        refs_by_channel.setdefault(channel, []).append(ref)
+    found = {}
+    for channel, refs in refs_by_channel.items():
+        refs.sort()
+        for start in range(0, len(refs), LOOKUP_BATCH):
+            stmt = (
+                select(Case)
+                .options(joinedload(Case.unit))  # can_view_case reads it
+                .where(Case.channel == channel, Case.external_ref.in_(refs[start:start + LOOKUP_BATCH]))
+            )
+            found.update({(case.channel, case.external_ref): case for case in db.session.scalars(stmt)})
+    return found
+
+
+def _intake_clocks(case) -> list[DeadlineKind]:
+    """The clocks a new case starts with (from its receipt)."""
+    kinds = []
+    if case.channel in COMPLAINT_CHANNELS and case.complainant_phone:
+        kinds.append(DeadlineKind.contact)
+    kinds.append(DeadlineKind.handling)
+    if case.channel == Channel.regulator_12398:
+        kinds.append(DeadlineKind.regulator_reply)
+    return kinds
 
 
 # --- inquiry ----------------------------------------------------------------------------------

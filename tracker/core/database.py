@@ -6,7 +6,7 @@ import sqlite3
 from datetime import datetime, timezone
 
 from flask import has_request_context, request
-from sqlalchemy import DateTime, Enum, event
+from sqlalchemy import DateTime, Enum, event, func, select, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.types import TypeDecorator
 
@@ -52,6 +52,28 @@ def normalize_url(url: str) -> str:
 
 def init_app(app):
     """Nothing to bind per app yet; the pragma listener is global to every SQLite engine."""
+
+
+def reserve_ids(connection, column, count: int) -> list[int]:
+    """``count`` new values of an autoincrement integer primary key, taken before the INSERT.
+
+    ORM objects whose primary key is set are inserted with one executemany and no RETURNING,
+    which is what makes large batches fast on both databases (SQLite cannot batch INSERT ...
+    RETURNING in a guaranteed order, so SQLAlchemy sends those one row at a time; psycopg
+    re-parses every multi-row VALUES statement). PostgreSQL draws the values from the column's
+    sequence, which is safe beside concurrent writers. SQLite gives a new row the largest rowid
+    + 1 (no AUTOINCREMENT in this schema); a writing transaction holds the database's write lock
+    from its BEGIN IMMEDIATE, so nobody inserts in between. Flush pending rows of the table
+    first: they would take the same values.
+    """
+    if count <= 0:
+        return []
+    if connection.dialect.name == "postgresql":
+        stmt = text("SELECT nextval(pg_get_serial_sequence(:table, :column)) FROM generate_series(1, :count)")
+        params = {"table": column.table.name, "column": column.name, "count": count}
+        return sorted(connection.scalars(stmt, params))
+    first = (connection.scalar(select(func.max(column))) or 0) + 1
+    return list(range(first, first + count))
 
 
 _as_of: ContextVar[datetime | None] = ContextVar("tracker_as_of", default=None)

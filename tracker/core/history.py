@@ -4,14 +4,16 @@ Each event stores ``prev_hash`` and ``hash = sha256(prev_hash + canonical JSON)`
 is global (one sequence for the whole system), so deleting, reordering or editing any stored
 event breaks verification from that event on. Appends lock the single chain-head row, which
 serialises writers on PostgreSQL; on SQLite every writing transaction already holds the
-database's write lock from its BEGIN IMMEDIATE (tracker.core.database).
+database's write lock from its BEGIN IMMEDIATE (tracker.core.database). A batch
+(``record_events``) locks the head once, links its events in Python and moves the head once.
 """
 import hashlib
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, String, select
+from sqlalchemy import JSON, ForeignKey, Index, String, insert, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tracker.core.database import UTCDateTime, utcnow
@@ -79,26 +81,70 @@ def _json_safe(data):
     return json.loads(canonical_json(data or {}))
 
 
+@dataclass(frozen=True, slots=True)
+class NewEvent:
+    """One event to append with ``record_events``: what ``record_event`` takes."""
+
+    actor: object  # a User, or None for automatic steps ("system")
+    action: str
+    subject: str
+    data: dict | None = None
+    case: object = None
+
+
+def _lock_head() -> HistoryHead:
+    # The head row is created by the migration; locking it serialises appends.
+    return db.session.scalars(select(HistoryHead).where(HistoryHead.id == 1).with_for_update()).one()
+
+
+def _chain(head: HistoryHead, new_events: Iterable[NewEvent]) -> list[dict]:
+    """The rows of the new events, each linked to the one before it, the first to the head;
+    the head is moved to the last one."""
+    rows = []
+    seq, prev_hash = head.seq, head.hash
+    for new in new_events:
+        seq += 1
+        row = {
+            "seq": seq,
+            "at": utcnow(),
+            "actor_id": new.actor.id if new.actor is not None else None,
+            "actor_name": new.actor.username if new.actor is not None else "system",
+            "action": new.action,
+            "subject": new.subject,
+            "case_id": new.case.id if new.case is not None else None,
+            "data": _json_safe(new.data),
+            "prev_hash": prev_hash,
+        }
+        payload = _payload(seq, row["at"], row["actor_id"], row["actor_name"], row["action"], row["subject"],
+                           row["data"])
+        row["hash"] = prev_hash = compute_hash(prev_hash, payload)
+        rows.append(row)
+    head.seq, head.hash = seq, prev_hash
+    return rows
+
+
 def record_event(*, actor, action: str, subject: str, data: dict | None = None, case=None) -> HistoryEvent:
     """Append one event to the chain in the caller's transaction (flush, no commit)."""
-    # The head row is created by the migration; locking it serialises appends.
-    head = db.session.scalars(select(HistoryHead).where(HistoryHead.id == 1).with_for_update()).one()
-    event = HistoryEvent(
-        seq=head.seq + 1,
-        at=utcnow(),
-        actor_id=actor.id if actor is not None else None,
-        actor_name=actor.username if actor is not None else "system",
-        action=action,
-        subject=subject,
-        case_id=case.id if case is not None else None,
-        data=_json_safe(data),
-        prev_hash=head.hash,
-    )
-    event.hash = compute_hash(event.prev_hash, event_payload(event))
-    head.seq, head.hash = event.seq, event.hash
+    (row,) = _chain(_lock_head(), [NewEvent(actor, action, subject, data, case)])
+    event = HistoryEvent(**row)
     db.session.add(event)
     db.session.flush()
     return event
+
+
+def record_events(new_events: Iterable[NewEvent], *, batch_size: int = 5000) -> int:
+    """Append many events in order, in the caller's transaction (flush, no commit); returns
+    how many. The head is locked once, the links are computed here, the rows are written
+    ``batch_size`` at a time and the head moves once.
+
+    The rows go in as an ORM bulk INSERT (one executemany per batch) without HistoryEvent
+    objects, whose unit of work took up to a fifth of the time of the 95598 import.
+    """
+    rows = _chain(_lock_head(), new_events)
+    for start in range(0, len(rows), batch_size):
+        db.session.execute(insert(HistoryEvent), rows[start:start + batch_size])
+    db.session.flush()  # the head, if no INSERT's autoflush wrote it already
+    return len(rows)
 
 
 @dataclass

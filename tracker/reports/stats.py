@@ -245,7 +245,9 @@ def _before_flush(session, _flush_context, _instances):
     if not touched:
         session.info.pop("case_stats", None)
         return
-    existing = {case_id for case_id in map(_case_id_of, touched) if case_id is not None}
+    # Cases new in this flush have counted nowhere yet (their ids may be reserved beforehand).
+    new_cases = {obj.id for obj in session.new if isinstance(obj, Case) and obj.id is not None}
+    existing = {case_id for case_id in map(_case_id_of, touched) if case_id is not None} - new_cases
     connection = session.connection()
     session.info["case_stats"] = (touched, existing, _contributions(connection, existing) if existing else {})
 
