@@ -164,3 +164,20 @@ def test_audit_rows_are_checked_too(audits, people, org, dataset):  # noqa: F811
     connection = db.session.connection()
     connection.execute(update(AuditSectionStat).values(earned=AuditSectionStat.earned + 1))
     assert any(problem.startswith("audit_section_stats") for problem in stats.check(connection))
+
+
+def test_deferred_changes_are_applied_once_at_the_end(people, org, make_case):
+    """A bulk operation defers the roll-up: several flushes, one update, the same result."""
+    connection = db.session.connection()
+    today = f.local_date(utcnow())
+    selection = Selection(people.sup, org.company, Period(today - timedelta(days=30), today))
+    with stats.deferred(db.session):
+        first = make_case()
+        db.session.flush()
+        first.channel = Channel.media  # touched again in a later flush
+        make_case()
+        db.session.flush()
+        assert f.headline(selection).cases == 0  # nothing applied yet
+    assert f.headline(selection).cases == 2
+    assert {row.key: row.cases for row in f.by_channel(selection)}[Channel.media] == 1
+    assert stats.check(connection) == []

@@ -30,6 +30,7 @@ Merged cases contribute nothing (the figures leave duplicates out).
 from __future__ import annotations
 
 from collections import defaultdict
+from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from itertools import chain
@@ -259,7 +260,32 @@ def _after_flush(session, _flush_context):
     touched, existing, before = pending
     ids = existing | {case_id for case_id in map(_case_id_of, touched) if case_id is not None}
     connection = session.connection()
-    apply_changes(connection, before, _contributions(connection, ids))
+    after = _contributions(connection, ids)
+    deferred = session.info.get("case_stats_deferred")
+    if deferred is not None:
+        deferred.append((before, after))
+    else:
+        apply_changes(connection, before, after)
+
+
+@contextmanager
+def deferred(session):
+    """Within the block, collect each flush's changes and apply their sum once at the end:
+    a bulk operation that flushes many times (the 95598 import) touches every ancestor's rows
+    once instead of once per flush. Same transaction, same result; nothing is applied if the
+    block raises (the caller rolls back)."""
+    if "case_stats_deferred" in session.info:  # already deferring: the outer block applies
+        yield
+        return
+    collected = session.info["case_stats_deferred"] = []
+    try:
+        yield
+        session.flush()
+    finally:
+        session.info.pop("case_stats_deferred", None)
+    before = [contribution for changes, _after in collected for contribution in changes.values()]
+    after = [contribution for _before, changes in collected for contribution in changes.values()]
+    apply_changes(session.connection(), dict(enumerate(before)), dict(enumerate(after)))
 
 
 def install() -> None:
