@@ -4,11 +4,12 @@ Revision ID: 0004_case_day_stats
 Revises: 0003_scale_indexes
 Create Date: 2026-11-21 14:00:00.000000
 
-The dashboards, unit reports and bulletins sum this table instead of the cases: the figures of
+The dashboards, unit reports and bulletins sum these tables instead of the cases: the figures of
 a subtree over a period read the rows of the subtree's root unit only (docs/performance.md).
 Early warning gets an index of the cases by the time of their determination.
-The tables are filled from the existing cases here, with the same statement
-``flask --app tracker stats rebuild`` runs.
+The tables are filled from the existing cases here, with the same statements
+``flask --app tracker stats rebuild`` runs (the application's code: should a later migration
+change the columns they read, freeze that SQL here instead).
 """
 from alembic import op
 import sqlalchemy as sa
