@@ -45,6 +45,7 @@ from tracker.audits.models import Audit, AuditResult, ChecklistItem, ChecklistSe
 from tracker.audits.states import AuditState, ItemResult
 from tracker.cases.models import Case, Deadline, Measure, WarningInterview
 from tracker.cases.states import DETERMINATION_OUTCOMES, DeadlineKind
+from tracker.core.history import HistoryHead
 from tracker.reports.models import AuditDayStat, AuditSectionStat, CaseDayStat, CaseMonthStat, RunningClockStat
 from tracker.units.models import Unit
 
@@ -199,7 +200,14 @@ def _month_of(day):
 
 
 def apply_changes(connection, before: dict, after: dict) -> None:
-    """Add ``after`` minus ``before`` (contributions by case id) to the rows of every ancestor."""
+    """Add ``after`` minus ``before`` (contributions by case id) to the rows of every ancestor.
+
+    On PostgreSQL the chain head is locked first (every change of a case appends to the history
+    and takes that lock anyway): transactions then write the shared ancestor rows one after the
+    other and can never wait for each other's rows in opposite orders (a deadlock)."""
+    if connection.dialect.name == "postgresql":
+        connection.execute(select(HistoryHead.__table__.c.id).where(HistoryHead.__table__.c.id == 1)
+                           .with_for_update())
     deltas = defaultdict(lambda: [0, 0, 0, 0, 0, 0, Decimal("0")])
     clocks = defaultdict(int)
     for contribution in before.values():
@@ -212,10 +220,10 @@ def apply_changes(connection, before: dict, after: dict) -> None:
         for i, value in enumerate(values):
             total[i] += value
     for table, key, sums in ((TABLE, KEY, deltas), (MONTH_TABLE, MONTH_KEY, months)):
-        rows = [dict(zip(key, k)) | dict(zip(VALUES, values)) for k, values in sums.items() if any(values)]
+        rows = [dict(zip(key, k)) | dict(zip(VALUES, values)) for k, values in sorted(sums.items()) if any(values)]
         if rows:
             connection.execute(_adding(connection, table, key), rows)
-    rows = [dict(zip(CLOCK_KEY, k), clocks=n) for k, n in clocks.items() if n]
+    rows = [dict(zip(CLOCK_KEY, k), clocks=n) for k, n in sorted(clocks.items()) if n]
     if rows:
         connection.execute(_adding(connection, CLOCK_TABLE, CLOCK_KEY, values=("clocks",)), rows)
 
