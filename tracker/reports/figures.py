@@ -52,7 +52,9 @@ from tracker.core.errors import DomainError, ValidationError
 from tracker.core.permissions import is_staff, scope_path
 from tracker.extensions import db
 from tracker.reports import stats
-from tracker.reports.models import AuditDayStat, AuditSectionStat, CaseDayStat, CaseMonthStat, RunningClockStat
+from tracker.reports.models import (
+    AuditDayStat, AuditSectionStat, CaseDayStat, CaseMonthStat, RunningClockStat,
+)
 from tracker.units.models import Unit
 from tracker.units.queries import in_subtree
 
@@ -209,8 +211,11 @@ def cube(selection) -> list[CubeRow]:
     if not roots:
         return []
     period = selection.period
-    first_whole = period.date_from if period.date_from.day == 1 else add_months(period.date_from.replace(day=1), 1)
-    after_whole = period.date_to.replace(day=1)  # the month of the last day counts whole if the day is its last
+    first_whole = period.date_from.replace(day=1)
+    if period.date_from.day != 1:
+        first_whole = add_months(first_whole, 1)
+    # The month of the period's last day counts whole if that day is the month's last.
+    after_whole = period.date_to.replace(day=1)
     if (period.date_to + timedelta(days=1)).day == 1:
         after_whole = add_months(after_whole, 1)
     if after_whole <= first_whole:  # no whole month: every day from the day rows
@@ -218,8 +223,10 @@ def cube(selection) -> list[CubeRow]:
     postgresql = _dialect() == "postgresql"
     sums = {}
     statements = [
-        (CaseDayStat, CaseDayStat.day, [and_(CaseDayStat.day >= period.date_from, CaseDayStat.day < first_whole),
-                                        and_(CaseDayStat.day >= after_whole, CaseDayStat.day <= period.date_to)]),
+        (CaseDayStat, CaseDayStat.day, [
+            and_(CaseDayStat.day >= period.date_from, CaseDayStat.day < first_whole),
+            and_(CaseDayStat.day >= after_whole, CaseDayStat.day <= period.date_to),
+        ]),
         (CaseMonthStat, CaseMonthStat.month, [and_(CaseMonthStat.month >= first_whole,
                                                    CaseMonthStat.month < after_whole)]),
     ]
@@ -289,13 +296,15 @@ def open_overdue_steps(selection, now: datetime) -> int:
         .join(Case, Case.id == Deadline.case_id)
         .join(Unit, Unit.id == Case.unit_id)
         .where(Deadline.met_at.is_(None), Deadline.cancelled_at.is_(None), Deadline.paused_at.is_(None),
-               Deadline.due_at >= midnight, Deadline.due_at < now, Deadline.kind != DeadlineKind.appeal_window,
+               Deadline.due_at >= midnight, Deadline.due_at < now,
+               Deadline.kind != DeadlineKind.appeal_window,
                *selection.case_conditions())
     ) if now > midnight else 0
     return int(earlier_days) + earlier_today
 
 
-def headline(selection: Selection, *, now: datetime | None = None, rows: list[CubeRow] | None = None) -> Headline:
+def headline(selection: Selection, *, now: datetime | None = None,
+             rows: list[CubeRow] | None = None) -> Headline:
     rows = _cube(selection, rows)
     result = Headline(by_severity={s: 0 for s in Severity})
     for row in rows:
@@ -406,8 +415,9 @@ def _section_scores(roots, period):
     if not roots:
         return {}
     stmt = (
-        select(AuditSectionStat.section_name, AuditSectionStat.section_name_en, func.sum(AuditSectionStat.earned),
-               func.sum(AuditSectionStat.applicable), func.sum(AuditSectionStat.audits))
+        select(AuditSectionStat.section_name, AuditSectionStat.section_name_en,
+               func.sum(AuditSectionStat.earned), func.sum(AuditSectionStat.applicable),
+               func.sum(AuditSectionStat.audits))
         .where(AuditSectionStat.unit_id.in_(roots), AuditSectionStat.day >= period.date_from,
                AuditSectionStat.day <= period.date_to)
         .group_by(AuditSectionStat.section_name, AuditSectionStat.section_name_en)
@@ -422,8 +432,8 @@ def _audit_average(roots, period):
     if not roots:
         return 0, None
     count, scored, total = db.session.execute(
-        select(func.coalesce(func.sum(AuditDayStat.audits), 0), func.coalesce(func.sum(AuditDayStat.scored), 0),
-               func.sum(AuditDayStat.score_sum))
+        select(func.coalesce(func.sum(AuditDayStat.audits), 0),
+               func.coalesce(func.sum(AuditDayStat.scored), 0), func.sum(AuditDayStat.score_sum))
         .where(AuditDayStat.unit_id.in_(roots), AuditDayStat.day >= period.date_from,
                AuditDayStat.day <= period.date_to)
     ).one()
@@ -443,7 +453,10 @@ def audit_figures(selection) -> AuditFigures:
         for (name, name_en), (org_score, _n) in sorted(org.items())
     ]
     org_audits, org_average = _audit_average(everything, selection.period)
-    audits, average = (org_audits, org_average) if roots == everything else _audit_average(roots, selection.period)
+    if roots == everything:
+        audits, average = org_audits, org_average
+    else:
+        audits, average = _audit_average(roots, selection.period)
     return AuditFigures(audits, average, org_audits, org_average, sections)
 
 
@@ -638,8 +651,8 @@ def early_warning(selection, *, as_of: date | None = None, threshold: int = REPE
         RepeatFlag(code, name, person, n, list(Severity)[g] if g is not None else None,
                    local_date(latest))
         for code, name, person, n, g, latest in db.session.execute(
-            select(responsible.code, responsible.name, Responsibility.person_name, func.count(func.distinct(Case.id)),
-                   _gravest(Case.severity), func.max(Case.determined_at))
+            select(responsible.code, responsible.name, Responsibility.person_name,
+                   func.count(func.distinct(Case.id)), _gravest(Case.severity), func.max(Case.determined_at))
             .select_from(Responsibility)
             .join(Case, Case.id == Responsibility.case_id)
             .join(Unit, Unit.id == Case.unit_id)

@@ -36,7 +36,9 @@ from decimal import Decimal
 from itertools import chain
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Date, Select, String, and_, case as sql_case, cast, delete, event, func, inspect, literal, select
+from sqlalchemy import (
+    Date, Select, String, and_, case as sql_case, cast, delete, event, func, inspect, literal, select,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, aliased
@@ -46,7 +48,9 @@ from tracker.audits.states import AuditState, ItemResult
 from tracker.cases.models import Case, Deadline, Measure, WarningInterview
 from tracker.cases.states import DETERMINATION_OUTCOMES, DeadlineKind
 from tracker.core.history import HistoryHead
-from tracker.reports.models import AuditDayStat, AuditSectionStat, CaseDayStat, CaseMonthStat, RunningClockStat
+from tracker.reports.models import (
+    AuditDayStat, AuditSectionStat, CaseDayStat, CaseMonthStat, RunningClockStat,
+)
 from tracker.units.models import Unit
 
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
@@ -73,16 +77,16 @@ def _per_case_sums(case_filter):
     def restricted(stmt, column):
         return stmt.where(case_filter(column)) if case_filter is not None else stmt
 
+    rectification_met = and_(Deadline.kind == DeadlineKind.rectification, Deadline.met_at.is_not(None))
     clocks = restricted(select(
         Deadline.case_id,
         func.sum(sql_case((and_(
             Deadline.kind != DeadlineKind.appeal_window, Deadline.cancelled_at.is_(None),
             Deadline.paused_at.is_(None), Deadline.met_at.is_not(None), Deadline.met_at > Deadline.due_at,
         ), 1), else_=0)).label("steps_met_late"),
-        func.sum(sql_case((and_(Deadline.kind == DeadlineKind.rectification, Deadline.met_at.is_not(None)), 1),
-                          else_=0)).label("rectification_met"),
-        func.sum(sql_case((and_(Deadline.kind == DeadlineKind.rectification, Deadline.met_at.is_not(None),
-                                Deadline.met_at <= Deadline.due_at), 1), else_=0)).label("rectification_on_time"),
+        func.sum(sql_case((rectification_met, 1), else_=0)).label("rectification_met"),
+        func.sum(sql_case((and_(rectification_met, Deadline.met_at <= Deadline.due_at), 1),
+                          else_=0)).label("rectification_on_time"),
     ), Deadline.case_id).group_by(Deadline.case_id).subquery("clock_sums")
     interviews = restricted(
         select(WarningInterview.case_id, func.count(WarningInterview.id).label("interviews_held"))
@@ -90,7 +94,8 @@ def _per_case_sums(case_filter):
         WarningInterview.case_id,
     ).group_by(WarningInterview.case_id).subquery("interview_sums")
     measures = restricted(
-        select(Measure.case_id, func.sum(Measure.points).label("points"), func.sum(Measure.amount).label("fines")),
+        select(Measure.case_id, func.sum(Measure.points).label("points"),
+               func.sum(Measure.amount).label("fines")),
         Measure.case_id,
     ).group_by(Measure.case_id).subquery("measure_sums")
     return clocks, interviews, measures
@@ -107,7 +112,8 @@ def _facts(case_filter, *, day_column):
             cast(Case.channel, String).label("channel"),
             func.coalesce(Case.severity, "", type_=String).label("severity"),
             func.coalesce(Case.violation_type_id, 0).label("violation_type_id"),
-            sql_case((Case.outcome.in_(DETERMINATION_OUTCOMES), literal(True)), else_=literal(False)).label("substantiated"),
+            sql_case((Case.outcome.in_(DETERMINATION_OUTCOMES), literal(True)),
+                     else_=literal(False)).label("substantiated"),
             literal(1).label("cases"),
             func.coalesce(clocks.c.steps_met_late, 0).label("steps_met_late"),
             func.coalesce(clocks.c.rectification_met, 0).label("rectification_met"),
@@ -166,7 +172,8 @@ def _contributions(connection, case_ids) -> dict[int, _Contribution]:
             day = row["day"].astimezone(LOCAL_TZ).date()
             found[row["case_id"]] = _Contribution(
                 row["path"],
-                (day, row["channel"], row["severity"], int(row["violation_type_id"]), bool(row["substantiated"])),
+                (day, row["channel"], row["severity"], int(row["violation_type_id"]),
+                 bool(row["substantiated"])),
                 tuple(Decimal(str(row[name])) if name == "fines" else int(row[name]) for name in VALUES),
                 dict(running.get(row["case_id"], {})),
             )
@@ -220,7 +227,8 @@ def apply_changes(connection, before: dict, after: dict) -> None:
         for i, value in enumerate(values):
             total[i] += value
     for table, key, sums in ((TABLE, KEY, deltas), (MONTH_TABLE, MONTH_KEY, months)):
-        rows = [dict(zip(key, k)) | dict(zip(VALUES, values)) for k, values in sorted(sums.items()) if any(values)]
+        rows = [dict(zip(key, k)) | dict(zip(VALUES, values))
+                for k, values in sorted(sums.items()) if any(values)]
         if rows:
             connection.execute(_adding(connection, table, key), rows)
     rows = [dict(zip(CLOCK_KEY, k), clocks=n) for k, n in sorted(clocks.items()) if n]
@@ -319,8 +327,8 @@ def _from_scratch(connection):
     )
     unit, ancestor = aliased(Unit), aliased(Unit)
     return (
-        select(ancestor.id.label("unit_id"), own.c.day, own.c.channel, own.c.severity, own.c.violation_type_id,
-               own.c.substantiated, *[func.sum(own.c[name]).label(name) for name in VALUES])
+        select(ancestor.id.label("unit_id"), own.c.day, *[own.c[name] for name in DIMENSIONS],
+               *[func.sum(own.c[name]).label(name) for name in VALUES])
         .select_from(own)
         .join(unit, unit.id == own.c.unit_id)
         .join(ancestor, unit.path.like(ancestor.path + "%"))
@@ -348,8 +356,10 @@ def _months_of(connection, day_rows):
 
 def _clocks_from_scratch(connection):
     """SELECT of every running-clock row computed from the clocks."""
-    due_day = (cast(func.timezone("Asia/Shanghai", Deadline.due_at), Date) if connection.dialect.name == "postgresql"
-               else func.date(Deadline.due_at, "+8 hours"))
+    if connection.dialect.name == "postgresql":
+        due_day = cast(func.timezone("Asia/Shanghai", Deadline.due_at), Date)
+    else:
+        due_day = func.date(Deadline.due_at, "+8 hours")
     clocks = (
         select(Case.unit_id, _local_day(connection).label("day"), due_day.label("due_day"))
         .select_from(Deadline).join(Case, Case.id == Deadline.case_id)
@@ -428,7 +438,8 @@ def move_subtree(connection, unit_id: int, old_path: str, new_path: str) -> None
     for ancestors, sign in ((old - new, -1), (new - old, +1)):
         for ancestor in sorted(ancestors):
             for table, key, values in ((TABLE, KEY, VALUES), (MONTH_TABLE, MONTH_KEY, VALUES),
-                                       (CLOCK_TABLE, CLOCK_KEY, ("clocks",)), (AUDIT_TABLE, AUDIT_KEY, AUDIT_VALUES),
+                                       (CLOCK_TABLE, CLOCK_KEY, ("clocks",)),
+                                       (AUDIT_TABLE, AUDIT_KEY, AUDIT_VALUES),
                                        (SECTION_TABLE, SECTION_KEY, SECTION_VALUES)):
                 rows = select(literal(ancestor).label("unit_id"), *[table.c[name] for name in key[1:]],
                               *[(table.c[name] * sign).label(name) for name in values]
@@ -442,7 +453,8 @@ def move_subtree(connection, unit_id: int, old_path: str, new_path: str) -> None
 AUDIT_TABLE = AuditDayStat.__table__
 AUDIT_KEY, AUDIT_VALUES = ("unit_id", "day"), ("audits", "scored", "score_sum")
 SECTION_TABLE = AuditSectionStat.__table__
-SECTION_KEY, SECTION_VALUES = ("unit_id", "day", "section_name", "section_name_en"), ("earned", "applicable", "audits")
+SECTION_KEY = ("unit_id", "day", "section_name", "section_name_en")
+SECTION_VALUES = ("earned", "applicable", "audits")
 
 
 def _visit_day(connection):
@@ -462,11 +474,12 @@ def _audit_sources(connection, audit_id=None):
         .where(Audit.state == AuditState.approved, *only)
         .subquery("per_audit")
     )
-    applicable = sql_case((AuditResult.result.in_([ItemResult.passed, ItemResult.failed]), ChecklistItem.weight),
-                          else_=0)
+    answered = AuditResult.result.in_([ItemResult.passed, ItemResult.failed])
+    applicable = sql_case((answered, ChecklistItem.weight), else_=0)
     earned = sql_case((AuditResult.result == ItemResult.passed, ChecklistItem.weight), else_=0)
     per_section = (
-        select(Audit.unit_id, _visit_day(connection).label("day"), ChecklistSection.name.label("section_name"),
+        select(Audit.unit_id, _visit_day(connection).label("day"),
+               ChecklistSection.name.label("section_name"),
                func.coalesce(ChecklistSection.name_en, "").label("section_name_en"),
                func.sum(earned).label("earned"), func.sum(applicable).label("applicable"),
                literal(1).label("audits"))
