@@ -339,7 +339,8 @@ class User:
                 self.cookie = value.split(";", 1)[0]
         return answer
 
-    def sign_in(self):
+    def web_sign_in(self):
+        """The login form with its CSRF token; True when the session is signed in."""
         page = self.call("web GET /login", "GET", "/login")
         if page is None or page.status != 200:
             return False
@@ -354,6 +355,11 @@ class User:
                 "csrf_token": match.group(1).decode() if match else "",
             },
         )
+        return answer is not None and answer.status == 302
+
+    def sign_in(self):
+        if not self.web_sign_in():
+            return False
         token = self.call(
             "api POST /tokens",
             "POST",
@@ -361,7 +367,7 @@ class User:
             body={"username": self.username, "password": PASSWORD},
             api=True,
         )
-        if answer is None or answer.status != 302 or token is None or token.status != 201:
+        if token is None or token.status != 201:
             return False
         self.token = token.json()["token"]
         return True
@@ -525,21 +531,7 @@ class External(User):
         self.bulletins = bulletins
 
     def sign_in(self):  # no API use: the web session only
-        page = self.call("web GET /login", "GET", "/login")
-        if page is None or page.status != 200:
-            return False
-        match = re.search(rb'name="csrf_token" type="hidden" value="([^"]+)"', page.body)
-        answer = self.call(
-            "web POST /login",
-            "POST",
-            "/login",
-            form={
-                "username": self.username,
-                "password": PASSWORD,
-                "csrf_token": match.group(1).decode() if match else "",
-            },
-        )
-        return answer is not None and answer.status == 302
+        return self.web_sign_in()
 
     def step(self):
         roll = self.rng.random()

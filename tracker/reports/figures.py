@@ -33,14 +33,11 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, case as sql_case, func, literal, or_, select
 from sqlalchemy.orm import aliased, selectinload
 
-from tracker.audits.models import Audit, AuditResult, ChecklistItem, ChecklistSection
-from tracker.audits.states import AuditState, ItemResult
-from tracker.cases.models import Case, Deadline, Measure, Responsibility, ViolationType, WarningInterview
+from tracker.cases.models import Case, Deadline, Measure, Responsibility, ViolationType
 from tracker.cases.states import (
     DETERMINATION_OUTCOMES,
     CaseState,
     Channel,
-    DeadlineKind,
     MeasureKind,
     Outcome,
     ResponsibilityKind,
@@ -160,12 +157,17 @@ class Selection:
             return []
         paths = [p for p in (scope_path(self.viewer), self.unit.path if self.unit is not None else None) if p]
         if not paths:
-            return list(db.session.scalars(select(Unit.id).where(Unit.parent_id.is_(None)).order_by(Unit.id)))
+            return top_unit_ids()
         deepest = max(paths, key=len)
         if not all(deepest.startswith(p) for p in paths):
             return []
         last = deepest.strip("/").rsplit("/", 1)[-1]
         return [int(last)] if last.isdigit() else []  # "/-/": a unit head without a unit
+
+
+def top_unit_ids() -> list[int]:
+    """The roots of the organisation tree: their roll-up rows hold everything."""
+    return list(db.session.scalars(select(Unit.id).where(Unit.parent_id.is_(None)).order_by(Unit.id)))
 
 
 def _substantiated():
@@ -295,9 +297,7 @@ def open_overdue_steps(selection, now: datetime) -> int:
         select(func.count(Deadline.id))
         .join(Case, Case.id == Deadline.case_id)
         .join(Unit, Unit.id == Case.unit_id)
-        .where(Deadline.met_at.is_(None), Deadline.cancelled_at.is_(None), Deadline.paused_at.is_(None),
-               Deadline.due_at >= midnight, Deadline.due_at < now,
-               Deadline.kind != DeadlineKind.appeal_window,
+        .where(stats.running_clock(), Deadline.due_at >= midnight, Deadline.due_at < now,
                *selection.case_conditions())
     ) if now > midnight else 0
     return int(earlier_days) + earlier_today
@@ -402,10 +402,6 @@ class AuditFigures:
     sections: list[AuditSectionRow]
 
 
-def _top_unit_ids():
-    return list(db.session.scalars(select(Unit.id).where(Unit.parent_id.is_(None)).order_by(Unit.id)))
-
-
 def _section_scores(roots, period):
     """{(name, name_en): (score %, audits)} over approved audits visited in the period in the
     subtrees of ``roots``, from the audit roll-up (tracker.reports.stats).
@@ -443,7 +439,7 @@ def _audit_average(roots, period):
 def audit_figures(selection) -> AuditFigures:
     """Audit scores by section for the subtree against the organisation average (an aggregate,
     so every staff member may see it)."""
-    everything = _top_unit_ids()
+    everything = top_unit_ids()
     roots = selection.root_unit_ids()
     org = _section_scores(everything, selection.period)
     mine = org if roots == everything else _section_scores(roots, selection.period)

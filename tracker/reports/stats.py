@@ -133,7 +133,7 @@ def _facts(case_filter, *, day_column):
     return stmt
 
 
-def _running_clock():
+def running_clock():
     """The clocks that can be overdue now: running, and not the appeal window (nobody can be
     late on it)."""
     return and_(Deadline.met_at.is_(None), Deadline.cancelled_at.is_(None), Deadline.paused_at.is_(None),
@@ -163,7 +163,7 @@ def _contributions(connection, case_ids) -> dict[int, _Contribution]:
         chunk = ids[start:start + CHUNK]
         running = defaultdict(lambda: defaultdict(int))
         for case_id, due_at in connection.execute(
-            select(Deadline.case_id, Deadline.due_at).where(Deadline.case_id.in_(chunk), _running_clock())
+            select(Deadline.case_id, Deadline.due_at).where(Deadline.case_id.in_(chunk), running_clock())
         ):
             running[case_id][due_at.astimezone(LOCAL_TZ).date()] += 1
         stmt = _facts(lambda column: column.in_(chunk), day_column=Case.received_at.label("received_at"))
@@ -314,27 +314,23 @@ def install() -> None:
 # ---------------------------------------------------------------------------- whole-table operations
 
 
-def _from_scratch(connection):
-    """SELECT of every roll-up row computed from the cases: each case's sums grouped by its
-    unit and key, then added up into every ancestor (``units.path`` prefixes)."""
-    facts = _facts(None, day_column=_local_day(connection)).subquery("facts")
-    own = (
-        select(facts.c.unit_id, facts.c.day, facts.c.channel, facts.c.severity, facts.c.violation_type_id,
-               facts.c.substantiated, *[func.sum(facts.c[name]).label(name) for name in VALUES])
-        .group_by(facts.c.unit_id, facts.c.day, facts.c.channel, facts.c.severity, facts.c.violation_type_id,
-                  facts.c.substantiated)
-        .subquery("own")
-    )
+def _into_ancestors(rows, key, values):
+    """SELECT adding up ``rows`` (a subquery with ``unit_id``, the rest of ``key`` and
+    ``values``) into the unit and every unit above it (``units.path`` prefixes)."""
     unit, ancestor = aliased(Unit), aliased(Unit)
     return (
-        select(ancestor.id.label("unit_id"), own.c.day, *[own.c[name] for name in DIMENSIONS],
-               *[func.sum(own.c[name]).label(name) for name in VALUES])
-        .select_from(own)
-        .join(unit, unit.id == own.c.unit_id)
+        select(ancestor.id.label("unit_id"), *[rows.c[name] for name in key[1:]],
+               *[func.sum(rows.c[name]).label(name) for name in values])
+        .select_from(rows)
+        .join(unit, unit.id == rows.c.unit_id)
         .join(ancestor, unit.path.like(ancestor.path + "%"))
-        .group_by(ancestor.id, own.c.day, own.c.channel, own.c.severity, own.c.violation_type_id,
-                  own.c.substantiated)
+        .group_by(ancestor.id, *[rows.c[name] for name in key[1:]])
     )
+
+
+def _from_scratch(connection):
+    """SELECT of every roll-up row computed from the cases."""
+    return _into_ancestors(_facts(None, day_column=_local_day(connection)).subquery("facts"), KEY, VALUES)
 
 
 def _month_column(connection, day_column):
@@ -361,24 +357,13 @@ def _clocks_from_scratch(connection):
     else:
         due_day = func.date(Deadline.due_at, "+8 hours")
     clocks = (
-        select(Case.unit_id, _local_day(connection).label("day"), due_day.label("due_day"))
+        select(Case.unit_id, _local_day(connection).label("day"), due_day.label("due_day"),
+               literal(1).label("clocks"))
         .select_from(Deadline).join(Case, Case.id == Deadline.case_id)
-        .where(_running_clock(), Case.merged_into_id.is_(None))
+        .where(running_clock(), Case.merged_into_id.is_(None))
         .subquery("running")
     )
-    own = (
-        select(clocks.c.unit_id, clocks.c.day, clocks.c.due_day, func.count().label("clocks"))
-        .group_by(clocks.c.unit_id, clocks.c.day, clocks.c.due_day)
-        .subquery("own")
-    )
-    unit, ancestor = aliased(Unit), aliased(Unit)
-    return (
-        select(ancestor.id.label("unit_id"), own.c.day, own.c.due_day, func.sum(own.c.clocks).label("clocks"))
-        .select_from(own)
-        .join(unit, unit.id == own.c.unit_id)
-        .join(ancestor, unit.path.like(ancestor.path + "%"))
-        .group_by(ancestor.id, own.c.day, own.c.due_day)
-    )
+    return _into_ancestors(clocks, CLOCK_KEY, ("clocks",))
 
 
 def rebuild(connection, *, clocks_only=False) -> int:
@@ -492,19 +477,8 @@ def _audit_sources(connection, audit_id=None):
         .subquery("per_section")
     )
 
-    def into_ancestors(rows, key, values):
-        unit, ancestor = aliased(Unit), aliased(Unit)
-        return (
-            select(ancestor.id.label("unit_id"), *[rows.c[name] for name in key[1:]],
-                   *[func.sum(rows.c[name]).label(name) for name in values])
-            .select_from(rows)
-            .join(unit, unit.id == rows.c.unit_id)
-            .join(ancestor, unit.path.like(ancestor.path + "%"))
-            .group_by(ancestor.id, *[rows.c[name] for name in key[1:]])
-        )
-
-    return (into_ancestors(per_audit, AUDIT_KEY, AUDIT_VALUES),
-            into_ancestors(per_section, SECTION_KEY, SECTION_VALUES))
+    return (_into_ancestors(per_audit, AUDIT_KEY, AUDIT_VALUES),
+            _into_ancestors(per_section, SECTION_KEY, SECTION_VALUES))
 
 
 def add_approved_audit(connection, audit) -> None:
