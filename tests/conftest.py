@@ -68,9 +68,39 @@ def app(database_url):
             with db.engine.begin() as conn:
                 conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
         upgrade()
+        _declare_the_years_after_the_package()
     yield app
     with app.app_context():
         db.engine.dispose()
+
+
+def _declare_the_years_after_the_package():
+    """The suite runs on the machine's date and its clocks run weeks ahead: past the last year the
+    holiday package covers, every registration would be refused (CalendarNotCovered). So the test
+    database declares the two years after it, as an administrator would (the weekday rule, no
+    holidays entered). Tests about undeclared years ask for ``undeclared_years``."""
+    from tracker.cases.models import CalendarYear
+    from tracker.core.calendar import WorkingCalendar
+
+    last = WorkingCalendar.covered_years()[-1]
+    admin = account_ops.create_user(actor=None, username="calendar-admin", display_name="日历管理员",
+                                    password=PASSWORD, role=Role.admin)
+    db.session.flush()
+    db.session.add_all(CalendarYear(year=year, note="test database", declared_by_id=admin.id)
+                       for year in (last + 1, last + 2))
+    db.session.commit()
+
+
+@pytest.fixture
+def undeclared_years():
+    """No year declared beyond the holiday package (see _declare_the_years_after_the_package)."""
+    from sqlalchemy import delete
+
+    from tracker.cases.deadlines import forget_calendar
+    from tracker.cases.models import CalendarYear
+
+    db.session.execute(delete(CalendarYear))
+    forget_calendar()
 
 
 @pytest.fixture(autouse=True)

@@ -88,6 +88,7 @@ WRITE_ACCESS = {
     "units.create": {ADMIN}, "units.move": {ADMIN}, "units.rename": {ADMIN}, "units.state": {ADMIN},
     "catalogue.create": {ADMIN}, "catalogue.edit": {ADMIN}, "catalogue.state": {ADMIN},
     "settings.add_override": {ADMIN}, "settings.delete_override": {ADMIN},
+    "settings.declare_year": {ADMIN}, "settings.withdraw_year": {ADMIN},
     "settings.set_deadline": {ADMIN}, "settings.reset_deadline": {ADMIN},
     "audits.template_edit": {ADMIN},
     "cases.create": SUPERVISORS, "cases.act": IN_SCOPE, "evidence.upload": {SUP, HEAD},
@@ -163,7 +164,7 @@ def world(org, make_user, app, tmp_path, monkeypatch):
         "audit_id": approved.id, "template_id": template.id, "plan_id": plan.id,
         "entry_id": plan.entries[0].id, "job_id": job.id, "bulletin_id": published.id,
         "feedback_id": feedback.id, "notification_id": notification.id, "role": "supervisor",
-        "filename": "css/app.css", "item_code": "I1", "day": today.isoformat(),
+        "filename": "css/app.css", "item_code": "I1", "day": today.isoformat(), "year": today.year + 1,
     }
     special = {
         "audits.record": {"audit_id": draft.id}, "bulletins.edit": {"bulletin_id": draft_bulletin.id},

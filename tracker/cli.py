@@ -94,15 +94,22 @@ def tick_command():
     Cron runs it every few minutes, e.g. ``*/5 * * * * cd /srv/tracker && flask --app tracker tick``.
     Each step is idempotent, so a missed or repeated run does no harm.
     """
+    from flask_babel import gettext as _
+
     from tracker.cases.escalation import escalate_overdue
     from tracker.cases.operations import advance_elapsed_appeal_windows
     from tracker.core.database import utcnow
 
     now = utcnow()
-    advanced = advance_elapsed_appeal_windows(now)
+    windows = advance_elapsed_appeal_windows(now)
     escalated = escalate_overdue(now)
     db.session.commit()  # notification e-mails go out right after this commit
-    click.echo(f"Appeal windows elapsed: {len(advanced)}. Overdue deadlines escalated: {escalated}.")
+    click.echo(_("Appeal windows elapsed: %(advanced)s. Overdue deadlines escalated: %(escalated)s.",
+                 advanced=len(windows.advanced), escalated=escalated))
+    for case, error in windows.refused:
+        click.echo(_("%(number)s stays determined: %(reason)s", number=case.number, reason=error.message), err=True)
+    if windows.refused:  # cron mails the output of a failed run to the administrator
+        raise SystemExit(1)
 
 
 @click.command("backup")

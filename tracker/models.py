@@ -13,6 +13,7 @@ from tracker.audits.models import (  # noqa: F401
 from tracker.cases.models import (  # noqa: F401
     Attachment,
     CalendarOverride,
+    CalendarYear,
     Case,
     ComplainantAccessGrant,
     Deadline,

@@ -58,3 +58,38 @@ def test_overdue_filter(org, people, make_case):
         db.session.flush()
         overdue, _ = list_cases(people.sup, CaseFilters(overdue=True))
     assert late in overdue and fresh not in overdue
+
+
+def test_a_registration_refused_for_2027_succeeds_once_the_year_is_declared(org, people, make_case, undeclared_years):
+    """Tue 2026-12-29: the 12398 reply clock (10 working days) runs into 2027, which the holiday
+    package does not cover. Once the administrator has entered New Year's Day 2027 and declared
+    the year, the same registration goes through and the clocks skip the holiday."""
+    from datetime import date
+
+    import pytest
+    from sqlalchemy import func, select
+
+    from tracker.cases.models import Case
+    from tracker.core.calendar import CalendarNotCovered
+    from tracker.settings import operations as settings_ops
+
+    def cases():
+        return db.session.scalar(select(func.count()).select_from(Case))
+
+    with time_machine.travel(at(2026, 12, 29, 11, 0), tick=False):
+        before = cases()
+        with pytest.raises(CalendarNotCovered) as refused:
+            make_case(channel=Channel.regulator_12398, received_at=at(2026, 12, 29, 10, 0))
+        assert refused.value.year == 2027
+        assert cases() == before
+
+        settings_ops.add_calendar_override(actor=people.admin, day=date(2027, 1, 1), is_working_day=False,
+                                           note="元旦")
+        settings_ops.declare_calendar_year(actor=people.admin, year=2027, note="国务院办公厅通知")
+        case = make_case(channel=Channel.regulator_12398, received_at=at(2026, 12, 29, 10, 0))
+    assert cases() == before + 1
+    assert _due(case, DeadlineKind.contact) == at(2026, 12, 30, 23, 59, 59)
+    # Wed 12-30, Thu 12-31, (Fri 01-01 holiday, weekend), Mon 01-04 .. Fri 01-08.
+    assert _due(case, DeadlineKind.handling) == at(2027, 1, 8, 23, 59, 59)
+    # ... then Mon 01-11, Tue 01-12, Wed 01-13.
+    assert _due(case, DeadlineKind.regulator_reply) == at(2027, 1, 13, 23, 59, 59)

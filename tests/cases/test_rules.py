@@ -142,7 +142,7 @@ def test_appeal_after_the_window_is_refused(org, people, violation_type, make_ca
         with pytest.raises(InvalidTransition):
             ops.appeal_case(case, actor=people.head, version=case.version, grounds="晚了")
         moved = ops.advance_elapsed_appeal_windows()
-    assert case in moved and case.state == CaseState.rectifying
+    assert case in moved.advanced and case.state == CaseState.rectifying
 
 
 @pytest.mark.parametrize("who, status", [("head_other", 404), ("ext_a", 404), ("head_station", 200), ("head_hall", 200)])

@@ -10,6 +10,7 @@ from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
+from flask_babel import force_locale
 
 from tracker.core.calendar import (
     CalendarNotCovered,
@@ -285,3 +286,104 @@ def test_default_calendar():
     assert cal.tz == SHANGHAI
     assert cal.add_working_days(at(2025, 9, 30), 1) == end_of(2025, 10, 9)
     assert cal.add_working_days(at(2025, 9, 30), 1).utcoffset() == timedelta(hours=8)
+
+
+# --- Declared years: a year the package does not cover, entered by the administrator ---------
+
+# chinesecalendar 1.11.0 (requirements.txt) ends with 2026; 2099 is far beyond any release.
+DECLARED = 2099
+
+
+def test_the_package_does_not_cover_2027():
+    """The tests below count into 2027 as an uncovered year. If a newer package covers it,
+    move them to the first year it does not cover."""
+    assert 2026 in WorkingCalendar.covered_years()
+    assert 2027 not in WorkingCalendar.covered_years()
+
+
+@pytest.mark.parametrize(
+    ("d", "working"),
+    [
+        (date(2099, 3, 2), True),  # Monday
+        (date(2099, 3, 6), True),  # Friday
+        (date(2099, 3, 7), False),  # Saturday
+        (date(2099, 3, 8), False),  # Sunday
+    ],
+)
+def test_a_declared_year_follows_the_weekday_rule(d, working):
+    assert WorkingCalendar(declared_years={DECLARED}).is_working_day(d) is working
+    with pytest.raises(CalendarNotCovered):
+        WorkingCalendar().is_working_day(d)
+
+
+@pytest.mark.parametrize(
+    ("calendar", "d", "working"),
+    [
+        # 1. An override wins over the weekday rule of a declared year ...
+        (WorkingCalendar(declared_years={DECLARED}, extra_holidays=[date(2099, 3, 2)]),
+         date(2099, 3, 2), False),
+        (WorkingCalendar(declared_years={DECLARED}, extra_workdays=[date(2099, 3, 7)]),
+         date(2099, 3, 7), True),
+        # ... and over the package.
+        (WorkingCalendar(declared_years={2025}, extra_workdays=[date(2025, 10, 1)]), date(2025, 10, 1), True),
+        # 2. The package wins over a declaration of a year it covers: the weekday rule would
+        # make National Day (a Wednesday) a working day and the make-up Saturday a day off.
+        (WorkingCalendar(declared_years={2025}), date(2025, 10, 1), False),
+        (WorkingCalendar(declared_years={2025}), date(2025, 10, 11), True),
+    ],
+)
+def test_lookup_order_override_package_declared_year(calendar, d, working):
+    assert calendar.is_working_day(d) is working
+
+
+def test_a_declaration_covers_its_own_year_only():
+    cal = WorkingCalendar(declared_years={DECLARED})
+    assert cal.is_working_day(date(DECLARED, 12, 31))  # a Thursday
+    for d in (date(DECLARED - 1, 12, 31), date(DECLARED + 1, 1, 1)):
+        with pytest.raises(CalendarNotCovered) as excinfo:
+            cal.is_working_day(d)
+        assert excinfo.value.year == d.year
+
+
+def test_knows_year():
+    cal = WorkingCalendar(declared_years={DECLARED})
+    assert cal.knows_year(2025) and cal.knows_year(DECLARED)
+    assert not cal.knows_year(DECLARED - 1)
+    assert not WorkingCalendar().knows_year(DECLARED)
+
+
+def test_a_deadline_across_new_year_into_a_declared_2027():
+    """Thu 2026-12-31 (a working day of the package's 2026) into 2027, declared with its New
+    Year's Day holiday (Fri 2027-01-01) entered as an override."""
+    undeclared = WorkingCalendar(extra_holidays=[date(2027, 1, 1)])
+    with pytest.raises(CalendarNotCovered) as excinfo:
+        undeclared.add_working_days(at(2026, 12, 31), 1)
+    assert excinfo.value.year == 2027
+
+    cal = WorkingCalendar(declared_years={2027}, extra_holidays=[date(2027, 1, 1)])
+    # Fri 01-01 is the holiday, Sat and Sun follow the weekday rule: Monday is the first day.
+    assert cal.add_working_days(at(2026, 12, 31), 1) == end_of(2027, 1, 4)
+    assert cal.add_working_days(at(2026, 12, 31), 10) == end_of(2027, 1, 15)
+    assert cal.add_working_days(at(2027, 1, 1), 0) == end_of(2027, 1, 4)
+    assert cal.working_days_between(at(2026, 12, 31), at(2027, 1, 15)) == 10
+    # Without the override the holiday would count as an ordinary Friday.
+    assert WorkingCalendar(declared_years={2027}).add_working_days(at(2026, 12, 31), 1) == end_of(2027, 1, 1)
+
+
+def test_declared_years_are_a_frozenset():
+    cal = WorkingCalendar(declared_years=[2027, 2027, 2028])
+    assert cal.declared_years == frozenset({2027, 2028})
+
+
+def test_the_refusal_tells_what_the_administrator_can_do(cal, app_ctx):
+    with pytest.raises(CalendarNotCovered) as excinfo:
+        cal.is_working_day(date(DECLARED, 3, 2))
+    with force_locale("en"):
+        assert str(excinfo.value.message) == (
+            f"The working-day calendar does not cover {DECLARED}; ask the administrator to enter the "
+            f"official holidays of {DECLARED} and declare the year on the calendar settings page."
+        )
+    with force_locale("zh_Hans_CN"):
+        assert str(excinfo.value.message) == (
+            f"工作日历未包含 {DECLARED} 年，请联系系统管理员在工作日历设置页录入 {DECLARED} 年的法定节假日安排并声明该年份。"
+        )

@@ -339,8 +339,7 @@ def test_tick_escalates_overdue_clocks_once_and_ends_appeal_windows(
     with time_machine.travel(window.due_at + timedelta(minutes=1), tick=False):
         result = runner.invoke(args=["tick"])
         assert result.exit_code == 0, result.output
-        assert "Appeal windows elapsed: 1" in result.output
-        assert "Overdue deadlines escalated: 1" in result.output
+        assert "申诉期届满：1 件。超期时限已升级提醒：1 个。" in result.output  # cron's language: the default
         db.session.expire_all()
 
         explanation = late.deadline(DeadlineKind.explanation)
@@ -367,7 +366,7 @@ def test_tick_escalates_overdue_clocks_once_and_ends_appeal_windows(
         assert any(i.case == late and i.overdue for i in items)
 
         again = runner.invoke(args=["tick"])
-        assert "Appeal windows elapsed: 0. Overdue deadlines escalated: 0." in again.output
+        assert "申诉期届满：0 件。超期时限已升级提醒：0 个。" in again.output
     assert db.session.scalar(
         select(func.count()).select_from(Notification).where(Notification.kind == "deadline_overdue")
     ) == 2
@@ -382,3 +381,39 @@ def test_escalation_skips_paused_and_met_clocks(org, people, new_case):
     db.session.flush()
     later = paused.deadline(DeadlineKind.explanation).due_at + timedelta(days=1)
     assert escalate_overdue(later) == 0
+
+
+def test_tick_moves_on_past_a_case_the_calendar_cannot_serve_yet(runner, org, people, new_case, violation_type,
+                                                                 undeclared_years):
+    """On Mon 2026-12-28 a ten-working-day rectification clock runs into 2027, which the holiday
+    package does not cover: that case stays determined and the run says so (exit code 1, for
+    cron's mail), while a case with a one-day clock moves on. Once 2027 is declared, the next
+    run moves the first case too."""
+    from datetime import datetime, timezone
+
+    from tracker.cases.deadlines import forget_calendar
+    from tracker.cases.models import CalendarYear, DeadlineSetting
+
+    with time_machine.travel(datetime(2026, 12, 10, 2, 0, tzinfo=timezone.utc), tick=False):
+        quick, slow = determine(new_case(), people, org, violation_type), determine(new_case(), people, org, violation_type)
+        quick.severity = Severity.grave
+        db.session.add(DeadlineSetting(kind=DeadlineKind.rectification, severity=Severity.grave, working_days=1))
+        db.session.commit()
+
+    with time_machine.travel(datetime(2026, 12, 28, 2, 0, tzinfo=timezone.utc), tick=False):
+        result = runner.invoke(args=["tick"])
+        assert result.exit_code == 1
+        assert "申诉期届满：1 件。" in result.output
+        assert f"{slow.number} 仍为“已认定”状态" in result.output and "2027" in result.output
+        db.session.expire_all()
+        assert (quick.state, slow.state) == (CaseState.rectifying, CaseState.determined)
+        assert slow.deadline(DeadlineKind.rectification) is None
+
+        db.session.add(CalendarYear(year=2027, note="国务院办公厅通知", declared_by_id=people.sup.id))
+        db.session.commit()
+        forget_calendar()  # as tracker.settings.operations.declare_calendar_year does
+        again = runner.invoke(args=["tick"])
+        assert again.exit_code == 0, again.output
+        assert "申诉期届满：1 件。" in again.output
+        db.session.expire_all()
+        assert slow.state == CaseState.rectifying

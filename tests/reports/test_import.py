@@ -322,7 +322,8 @@ def test_a_row_refused_at_registration_names_its_row(app_ctx, org, people):
     with force_locale("en"):
         lines = [(row, column, str(message)) for row, column, message in preview.error_lines()]
     assert lines == [
-        (4, "工单编号", "The working-day calendar does not cover 2003; ask the administrator to update it."),
+        (4, "工单编号", "The working-day calendar does not cover 2003; ask the administrator to enter the "
+                       "official holidays of 2003 and declare the year on the calendar settings page."),
     ]
     assert _count() == before
 

@@ -11,7 +11,7 @@ from flask import g
 from sqlalchemy import func, select
 
 from tracker.cases.deadlines import current_calendar, working_days_for
-from tracker.cases.models import CalendarOverride, DeadlineSetting
+from tracker.cases.models import CalendarOverride, CalendarYear, DeadlineSetting
 from tracker.cases.states import DEFAULT_DEADLINE_DAYS, DeadlineKind, Severity
 from tracker.core import permissions as perms
 from tracker.core.calendar import CalendarNotCovered, WorkingCalendar
@@ -21,6 +21,9 @@ from tracker.extensions import db
 from tracker.main.navigation import nav_endpoints_for
 from tracker.settings import operations as ops
 from tracker.settings.queries import check_date, deadline_rows, uncovered_years
+
+# These tests start where production does: no year declared beyond the holiday package.
+pytestmark = pytest.mark.usefixtures("undeclared_years")
 
 MAKE_UP_SATURDAY = date(2026, 10, 10)
 REST_SUNDAY = date(2026, 10, 11)
@@ -476,6 +479,8 @@ SETTINGS_URLS = [
     ("GET", "settings.calendar", "/admin/settings/calendar?check-day=2026-10-09&check-days=1"),
     ("POST", "settings.add_override", "/admin/settings/calendar/overrides"),
     ("POST", "settings.delete_override", "/admin/settings/calendar/overrides/2026-10-10/delete"),
+    ("POST", "settings.declare_year", "/admin/settings/calendar/years"),
+    ("POST", "settings.withdraw_year", "/admin/settings/calendar/years/2027/withdraw"),
 ]
 
 
@@ -492,16 +497,21 @@ def test_every_settings_url_is_listed(app):
 @pytest.mark.parametrize("role", ["supervisor", "unit_head", "external"])
 def test_non_admins_get_403_everywhere(client, login_as, org, role, admin):
     ops.add_calendar_override(actor=admin, day=MAKE_UP_SATURDAY, is_working_day=False, note="")
+    ops.add_calendar_override(actor=admin, day=date(2027, 1, 1), is_working_day=False, note="")
+    ops.declare_calendar_year(actor=admin, year=2027, note="")
     db.session.commit()
     login_as(role, org.station if role == "unit_head" else None)
     data = {"explanation-working_days": "5", "rectification-grave-working_days": "5",
-            "day": "2026-10-11", "day_type": "working", "note": ""}
+            "day": "2026-10-11", "last_day": "2026-10-12", "day_type": "working", "note": "",
+            "declare-year": "2028", "declare-note": ""}
     for method, _endpoint, url in SETTINGS_URLS:
         response = client.open(url, method=method, data=data if method == "POST" else None)
         assert response.status_code == 403, (method, url)
     assert db.session.scalar(select(func.count()).select_from(DeadlineSetting)) == 0
-    assert [o.day for o in db.session.scalars(select(CalendarOverride))] == [MAKE_UP_SATURDAY]
-    assert [e.action for e in events()] == ["calendar_override_added"]
+    overridden = [o.day for o in db.session.scalars(select(CalendarOverride).order_by(CalendarOverride.day))]
+    assert overridden == [MAKE_UP_SATURDAY, date(2027, 1, 1)]
+    assert [y.year for y in db.session.scalars(select(CalendarYear))] == [2027]
+    assert [e.action for e in events()] == ["calendar_override_added"] * 2 + ["calendar_year_declared"]
 
 
 def test_anonymous_visitors_are_sent_to_the_login_page(client):

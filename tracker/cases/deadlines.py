@@ -4,14 +4,15 @@ from datetime import datetime
 from flask import g, has_app_context
 from sqlalchemy import select
 
-from tracker.cases.models import CalendarOverride, Deadline, DeadlineSetting
+from tracker.cases.models import CalendarOverride, CalendarYear, Deadline, DeadlineSetting
 from tracker.cases.states import DEFAULT_DEADLINE_DAYS, DeadlineKind, Severity
 from tracker.core.calendar import WorkingCalendar
 from tracker.extensions import db
 
 
 def current_calendar() -> WorkingCalendar:
-    """The holiday calendar with the administrator's overrides (built once per request)."""
+    """The holiday calendar with the administrator's overrides and declared years (built once
+    per request)."""
     cached = g.get("_working_calendar") if has_app_context() else None
     if cached is not None:
         return cached
@@ -19,6 +20,7 @@ def current_calendar() -> WorkingCalendar:
     calendar = WorkingCalendar(
         extra_workdays=[o.day for o in overrides if o.is_working_day],
         extra_holidays=[o.day for o in overrides if not o.is_working_day],
+        declared_years=db.session.scalars(select(CalendarYear.year)).all(),
     )
     if has_app_context():
         g._working_calendar = calendar
@@ -26,7 +28,8 @@ def current_calendar() -> WorkingCalendar:
 
 
 def forget_calendar() -> None:
-    """Drop the calendar cached for this request (after the administrator changed overrides)."""
+    """Drop the calendar cached for this request (after the administrator changed overrides
+    or declared years)."""
     if has_app_context():
         g.pop("_working_calendar", None)
 

@@ -301,6 +301,23 @@ class CalendarOverride(db.Model):
     note: Mapped[str] = mapped_column(String(120), default="")
 
 
+class CalendarYear(db.Model):
+    """A year the holiday package does not cover, declared by an administrator: its official
+    State Council schedule has been entered as overrides, and every other day of it follows
+    the weekday rule (Monday to Friday working). See tracker.core.calendar."""
+
+    __tablename__ = "calendar_years"
+
+    year: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    note: Mapped[str] = mapped_column(String(120), default="")  # as long as CalendarOverride.note
+    declared_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    declared_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    declared_by = relationship("User")
+
+    __table_args__ = (CheckConstraint("year >= 2000 AND year <= 2100", name="year_range"),)
+
+
 class ComplainantAccessGrant(db.Model):
     """A supervisor let a unit head see a complainant's data in full (logged in the history)."""
 

@@ -43,6 +43,7 @@ from tracker.cases.states import (
     ResponsibilityKind,
     Severity,
 )
+from tracker.core.calendar import CalendarNotCovered
 from tracker.core.database import reserve_ids, utcnow
 from tracker.core.errors import (
     DomainError,
@@ -724,8 +725,19 @@ def resume_deadline(case, *, actor, version, kind, reason=""):
     })
 
 
-def advance_elapsed_appeal_windows(now=None) -> list[Case]:
-    """Determined cases whose appeal window has elapsed move on to rectification (system step)."""
+@dataclass
+class ElapsedAppealWindows:
+    advanced: list[Case]
+    # Cases left determined because the rectification clock cannot be counted (the working-day
+    # calendar does not cover its end yet), with the reason; the next run tries them again.
+    refused: list[tuple[Case, CalendarNotCovered]]
+
+
+def advance_elapsed_appeal_windows(now=None) -> ElapsedAppealWindows:
+    """Determined cases whose appeal window has elapsed move on to rectification (system step).
+
+    Each case moves in its own savepoint: a case the calendar cannot serve yet stays where it
+    is and does not hold up the others (nor the escalation that ``tick`` runs next)."""
     from tracker.cases.models import Deadline
 
     now = now or utcnow()
@@ -738,13 +750,20 @@ def advance_elapsed_appeal_windows(now=None) -> list[Case]:
             Deadline.due_at < now,
         )
     ).unique().all()
+    result = ElapsedAppealWindows([], [])
     for case in cases:
-        before = case.state
-        lock_for_change(case)
-        clocks.meet_clock(case, DeadlineKind.appeal_window, at=now)
-        _start_rectification(case, now)
-        _log(case, None, "appeal_window_elapsed", before)
-    return cases
+        try:
+            with db.session.begin_nested():
+                before = case.state
+                lock_for_change(case)
+                clocks.meet_clock(case, DeadlineKind.appeal_window, at=now)
+                _start_rectification(case, now)
+                _log(case, None, "appeal_window_elapsed", before)
+        except CalendarNotCovered as error:
+            result.refused.append((case, error))
+        else:
+            result.advanced.append(case)
+    return result
 
 
 # --- merging and privacy ----------------------------------------------------------------------

@@ -4,8 +4,14 @@ Deadlines are counted in working days of the Chinese calendar: weekends and publ
 holidays are off, while the make-up working days (调休) that the State Council moves onto
 a weekend count as working days. The official schedule comes from the maintained
 ``chinesecalendar`` package; an administrator can override single days on top of it
-(``extra_holidays`` / ``extra_workdays``), for example when a new year's schedule has been
-announced but the package has not been upgraded yet.
+(``extra_holidays`` / ``extra_workdays``).
+
+A year the package does not cover (it only knows the years up to its last release) has no
+answer, so counting into it raises :class:`CalendarNotCovered`, unless the administrator has
+*declared* the year (``declared_years``): that means the year's official State Council
+schedule (holidays and make-up working days) has been entered as overrides, and every other
+day of the year follows the weekday rule (Monday to Friday working, Saturday and Sunday off).
+For a day the lookup order is: override, package, weekday rule of a declared year, refusal.
 
 Everything here is plain Python: no Flask application context is needed to compute dates.
 The only Flask piece is the lazily translated message of :class:`CalendarNotCovered`,
@@ -37,21 +43,23 @@ class CalendarNotCovered(DomainError):
     """A date falls in a year for which no official holiday schedule is known.
 
     Guessing (e.g. "weekdays are working days") would silently produce wrong deadlines
-    around holidays, so the operation is refused until the calendar is updated.
+    around holidays, so the operation is refused until an administrator has entered the
+    year's holidays as overrides and declared the year (or the package is upgraded).
     """
 
     code = "calendar_not_covered"
     status = 422
     default_message = _l(
-        "The working-day calendar does not cover this date; ask the administrator to update it."
+        "The working-day calendar does not cover this date; ask the administrator to enter "
+        "that year's official holidays and declare the year on the calendar settings page."
     )
 
     def __init__(self, year: int) -> None:
         self.year = year
         super().__init__(
             _l(
-                "The working-day calendar does not cover %(year)s; "
-                "ask the administrator to update it.",
+                "The working-day calendar does not cover %(year)s; ask the administrator to enter "
+                "the official holidays of %(year)s and declare the year on the calendar settings page.",
                 year=year,
             )
         )
@@ -73,7 +81,8 @@ def _covered_years() -> range:
 
 
 class WorkingCalendar:
-    """Chinese working-day calendar in one time zone, with administrator overrides.
+    """Chinese working-day calendar in one time zone, with administrator overrides and the
+    years the administrator declared (see the module docstring).
 
     Moments (``datetime``) are mapped to a local date in ``tz`` before anything is
     counted, because "the day a complaint was received" is the local calendar day.
@@ -85,10 +94,12 @@ class WorkingCalendar:
         tz: ZoneInfo | str = "Asia/Shanghai",
         extra_holidays: Iterable[date] = (),
         extra_workdays: Iterable[date] = (),
+        declared_years: Iterable[int] = (),
     ) -> None:
         self.tz = ZoneInfo(tz) if isinstance(tz, str) else tz
         self.extra_holidays = frozenset(_as_date(d) for d in extra_holidays)
         self.extra_workdays = frozenset(_as_date(d) for d in extra_workdays)
+        self.declared_years = frozenset(declared_years)
         conflicting = self.extra_holidays & self.extra_workdays
         if conflicting:
             days = ", ".join(d.isoformat() for d in sorted(conflicting))
@@ -109,10 +120,11 @@ class WorkingCalendar:
         return moment.astimezone(self.tz).date()
 
     def is_working_day(self, d: date) -> bool:
-        """Whether ``d`` is a working day; overrides win over the official schedule.
+        """Whether ``d`` is a working day.
 
-        Raises :class:`CalendarNotCovered` when the official schedule for ``d.year`` is
-        unknown and ``d`` is not overridden.
+        In order: an override of the day; the package's schedule; for a year the package
+        does not cover but the administrator declared, the weekday rule (Monday to Friday).
+        Raises :class:`CalendarNotCovered` when none of them knows the day.
         """
         d = _as_date(d)
         if d in self.extra_workdays:
@@ -122,7 +134,13 @@ class WorkingCalendar:
         try:
             return chinese_calendar.is_workday(d)
         except NotImplementedError as exc:
+            if d.year in self.declared_years:
+                return d.weekday() < 5
             raise CalendarNotCovered(d.year) from exc
+
+    def knows_year(self, year: int) -> bool:
+        """Whether every day of ``year`` has an answer: the package covers it or it is declared."""
+        return year in self.covered_years() or year in self.declared_years
 
     def next_working_day(self, d: date) -> date:
         """The first working day strictly after ``d``."""
@@ -190,5 +208,5 @@ def _as_date(d: date) -> date:
 
 @functools.cache
 def default_calendar() -> WorkingCalendar:
-    """The application-wide calendar: Asia/Shanghai, no overrides."""
+    """The package's calendar alone: Asia/Shanghai, no overrides, no declared years."""
     return WorkingCalendar()

@@ -3,8 +3,9 @@ from flask_login import current_user, login_required
 
 from tracker.accounts.forms import LanguageForm
 from tracker.accounts.states import Role
-from tracker.core.permissions import is_admin, is_external, is_staff
+from tracker.core.permissions import can_manage_settings, is_admin, is_external, is_staff
 from tracker.main.navigation import nav_items_for
+from tracker.settings.queries import years_to_declare
 
 bp = Blueprint("main", __name__)
 
@@ -27,7 +28,9 @@ def index():
         return redirect(url_for("inbox.index"))
     if is_external(current_user):
         return redirect(url_for("portal.index"))
-    return render_template("main/index.html")
+    # Only the administrator can make the working-day calendar know a year.
+    calendar_gaps = years_to_declare() if can_manage_settings(current_user) else []
+    return render_template("main/index.html", calendar_gaps=calendar_gaps)
 
 
 

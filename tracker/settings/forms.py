@@ -2,10 +2,10 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, IntegerField, SelectField, StringField, SubmitField
-from wtforms.validators import InputRequired, Length, NumberRange
+from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from tracker.core.forms import select_choices
-from tracker.settings.operations import MAX_WORKING_DAYS, NOTE_MAX_LENGTH
+from tracker.settings.operations import MAX_OVERRIDE_RANGE_DAYS, MAX_WORKING_DAYS, NOTE_MAX_LENGTH
 
 _DAYS_INPUT = {"min": 0, "max": MAX_WORKING_DAYS, "step": 1}
 
@@ -21,6 +21,15 @@ class DeadlineDaysForm(FlaskForm):
 
 class CalendarOverrideForm(FlaskForm):
     day = DateField(_l("Date"), validators=[InputRequired()])
+    last_day = DateField(
+        _l("To (optional)"),
+        validators=[Optional()],
+        description=_l(
+            "For a whole holiday period: the last day, inclusive (at most %(max)s days). "
+            "Every day of the range gets the same type and note.",
+            max=MAX_OVERRIDE_RANGE_DAYS,
+        ),
+    )
     day_type = SelectField(_l("The day is"), choices=[], validators=[InputRequired()])
     note = StringField(
         _l("Note"),
@@ -38,6 +47,16 @@ class CalendarOverrideForm(FlaskForm):
     @property
     def is_working_day(self) -> bool:
         return self.day_type.data == WORKING_DAY
+
+
+class DeclareYearForm(FlaskForm):
+    year = IntegerField(_l("Year"), validators=[InputRequired()], render_kw={"step": 1})
+    note = StringField(
+        _l("Note"),
+        validators=[Length(max=NOTE_MAX_LENGTH)],
+        description=_l("For example the State Council notice whose schedule you entered."),
+    )
+    submit = SubmitField(_l("Declare the year"))
 
 
 class CheckDateForm(FlaskForm):

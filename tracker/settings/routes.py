@@ -9,14 +9,19 @@ from tracker.accounts.forms import ConfirmForm
 from tracker.cases.deadlines import current_calendar
 from tracker.cases.states import DeadlineKind, Severity
 from tracker.core.calendar import CalendarNotCovered, WorkingCalendar
-from tracker.core.database import utcnow
 from tracker.core.errors import DomainError, NotFound
 from tracker.core.forms import populate_errors
 from tracker.core.permissions import can_manage_settings
 from tracker.extensions import db
 from tracker.settings import operations as ops
-from tracker.settings.forms import CalendarOverrideForm, CheckDateForm, DeadlineDaysForm
-from tracker.settings.queries import check_date, deadline_rows, override_rows, uncovered_years
+from tracker.settings.forms import CalendarOverrideForm, CheckDateForm, DeadlineDaysForm, DeclareYearForm
+from tracker.settings.queries import (
+    check_date,
+    deadline_rows,
+    declared_year_rows,
+    override_rows,
+    years_to_declare,
+)
 
 bp = Blueprint("settings", __name__, url_prefix="/admin/settings")
 
@@ -24,6 +29,7 @@ bp = Blueprint("settings", __name__, url_prefix="/admin/settings")
 _KIND = "<any({}):kind>".format(", ".join(k.value for k in DeadlineKind))
 _SEVERITY = "<any({}):severity>".format(", ".join(s.value for s in Severity))
 _CHECK_PREFIX = "check"
+_DECLARE_PREFIX = "declare"
 
 
 @bp.before_request
@@ -105,13 +111,15 @@ def reset_deadline(kind, severity):
 # --- Calendar -----------------------------------------------------------------------------
 
 
-def _calendar_page(add_form=None, check_form=None, check_result=None):
+def _calendar_page(add_form=None, check_form=None, check_result=None, declare_form=None):
     calendar = current_calendar()
     return {
         "covered": WorkingCalendar.covered_years(),
-        "uncovered": uncovered_years(calendar.local_date(utcnow())),
-        "overrides": override_rows(),
+        "uncovered": years_to_declare(),
+        "declared_years": declared_year_rows(),
+        "overrides": override_rows(calendar.declared_years),
         "add_form": add_form or CalendarOverrideForm(formdata=None),
+        "declare_form": declare_form or DeclareYearForm(formdata=None, prefix=_DECLARE_PREFIX),
         "check_form": check_form or CheckDateForm(formdata=None, prefix=_CHECK_PREFIX),
         "check_result": check_result,
     }
@@ -135,14 +143,19 @@ def add_override():
     form = CalendarOverrideForm()
     if form.validate_on_submit():
         try:
-            ops.add_calendar_override(
-                actor=current_user, day=form.day.data, is_working_day=form.is_working_day, note=form.note.data
+            added = ops.add_calendar_overrides(
+                actor=current_user, day=form.day.data, last_day=form.last_day.data,
+                is_working_day=form.is_working_day, note=form.note.data,
             )
         except DomainError as error:
             populate_errors(form, error)
         else:
             db.session.commit()
-            flash(_("The override for %(day)s has been added.", day=form.day.data.isoformat()), "success")
+            if len(added) == 1:
+                flash(_("The override for %(day)s has been added.", day=added[0].day.isoformat()), "success")
+            else:
+                flash(_("%(n)s overrides from %(first)s to %(last)s have been added.", n=len(added),
+                        first=added[0].day.isoformat(), last=added[-1].day.isoformat()), "success")
             return redirect(url_for("settings.calendar"))
     return render_template("settings/calendar.html", **_calendar_page(add_form=form)), 422
 
@@ -161,4 +174,33 @@ def delete_override(day):
         abort(404)
     db.session.commit()
     flash(_("The override for %(day)s has been deleted.", day=day.isoformat()), "success")
+    return redirect(url_for("settings.calendar"))
+
+
+@bp.route("/calendar/years", methods=["POST"])
+def declare_year():
+    form = DeclareYearForm(prefix=_DECLARE_PREFIX)
+    if form.validate_on_submit():
+        try:
+            ops.declare_calendar_year(actor=current_user, year=form.year.data, note=form.note.data)
+        except DomainError as error:
+            populate_errors(form, error)
+        else:
+            db.session.commit()
+            flash(_("%(year)s has been declared: the days without an override follow the weekday rule.",
+                    year=form.year.data), "success")
+            return redirect(url_for("settings.calendar"))
+    return render_template("settings/calendar.html", **_calendar_page(declare_form=form)), 422
+
+
+@bp.route("/calendar/years/<int:year>/withdraw", methods=["POST"])
+def withdraw_year(year):
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        ops.withdraw_calendar_year(actor=current_user, year=year)
+    except NotFound:
+        abort(404)
+    db.session.commit()
+    flash(_("The declaration of %(year)s has been withdrawn.", year=year), "success")
     return redirect(url_for("settings.calendar"))
