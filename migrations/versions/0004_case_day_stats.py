@@ -83,7 +83,7 @@ def upgrade():
     )
     from tracker.reports import stats
 
-    stats.rebuild(op.get_bind())
+    stats.rebuild(op.get_bind(), repeat_marks=False)  # their table comes in 0006
 
 
 def downgrade():

@@ -50,18 +50,18 @@ from tracker.core.permissions import is_staff, scope_path
 from tracker.extensions import db
 from tracker.reports import stats
 from tracker.reports.models import (
-    AuditDayStat, AuditSectionStat, CaseDayStat, CaseMonthStat, RunningClockStat,
+    AuditDayStat, AuditSectionStat, CaseDayStat, CaseMonthStat, RepeatMark, RunningClockStat,
 )
+from tracker.reports.repeats import REPEAT_THRESHOLD, REPEAT_WINDOW_MONTHS
 from tracker.units.models import Unit
 from tracker.units.queries import in_subtree
 
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 LOCAL_OFFSET_HOURS = 8  # Beijing has no daylight saving time
 
-# Early warning (DESIGN.md §4): 3 substantiated cases in 6 months; a rising trend is the last
-# 3 months against the 3 before, up by half or more with at least 3 recent cases.
-REPEAT_THRESHOLD = 3
-REPEAT_WINDOW_MONTHS = 6
+# Early warning (DESIGN.md §4): 3 substantiated cases in 6 months (tracker.reports.repeats); a
+# rising trend is the last 3 months against the 3 before, up by half or more with at least 3
+# recent cases.
 TREND_MONTHS = 3
 TREND_MIN_CASES = 3
 TREND_MIN_RISE = Decimal("0.5")
@@ -185,7 +185,7 @@ def local_date(moment: datetime | None) -> date | None:
 # ---------------------------------------------------------------------------- the roll-up
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CubeRow:
     """The sums of the selected cases for one month and one combination of channel, severity,
     violation type and substantiation."""
@@ -223,7 +223,6 @@ def cube(selection) -> list[CubeRow]:
     if after_whole <= first_whole:  # no whole month: every day from the day rows
         first_whole = after_whole = period.date_to + timedelta(days=1)
     postgresql = _dialect() == "postgresql"
-    sums = {}
     statements = [
         (CaseDayStat, CaseDayStat.day, [
             and_(CaseDayStat.day >= period.date_from, CaseDayStat.day < first_whole),
@@ -232,23 +231,23 @@ def cube(selection) -> list[CubeRow]:
         (CaseMonthStat, CaseMonthStat.month, [and_(CaseMonthStat.month >= first_whole,
                                                    CaseMonthStat.month < after_whole)]),
     ]
+    # The day rows lie in the months at either end, which are never whole: no month comes from
+    # both statements, so their rows are the cube as they are.
+    channels, severities = {c.value: c for c in Channel}, {s.value: s for s in Severity}
+    rows = []
     for model, column, ranges in statements:
         month = func.to_char(column, "YYYY-MM") if postgresql else func.strftime("%Y-%m", column)
         keys = (model.channel, model.severity, model.violation_type_id, model.substantiated)
-        for row in db.session.execute(
-            select(month, *keys, *[func.sum(getattr(model, name)) for name in stats.VALUES])
-            .where(model.unit_id.in_(roots), or_(*ranges))
-            .group_by(month, *keys)
-        ):
-            key, values = row[:5], row[5:]
-            total = sums.setdefault(key, [0] * len(values))
-            for i, value in enumerate(values):
-                total[i] += value or 0
-    return [
-        CubeRow(m, Channel(channel), Severity(severity) if severity else None, vt or None, bool(subst),
-                int(n), int(late), int(rect), int(on_time), int(held), int(points), Decimal(str(fines)))
-        for (m, channel, severity, vt, subst), (n, late, rect, on_time, held, points, fines) in sums.items()
-    ]
+        rows += [
+            CubeRow(m, channels[channel], severities.get(severity), vt or None, bool(subst), int(n), int(late),
+                    int(rect), int(on_time), int(held), int(points), Decimal(str(fines or 0)))
+            for m, channel, severity, vt, subst, n, late, rect, on_time, held, points, fines in db.session.execute(
+                select(month, *keys, *[func.sum(getattr(model, name)) for name in stats.VALUES])
+                .where(model.unit_id.in_(roots), or_(*ranges))
+                .group_by(month, *keys)
+            )
+        ]
+    return rows
 
 
 def _cube(selection, rows):
@@ -643,22 +642,41 @@ def early_warning(selection, *, as_of: date | None = None, threshold: int = REPE
         _substantiated(), Case.determined_at >= window.start, Case.determined_at < window.end,
     ]
     responsible = aliased(Unit)  # the person's unit; Unit is the case's, which the scope applies to
+    if threshold == REPEAT_THRESHOLD:
+        # Only the people the repeat marks name as candidates (tracker.reports.repeats).
+        mark = RepeatMark
+        candidates = (
+            select(mark.unit_id, mark.person_name).distinct()
+            .where(mark.earlier_at >= window.start, mark.determined_at < window.end)
+            .subquery("candidates")
+        )
+        source = (
+            select(mark.case_id, mark.unit_id, mark.person_name)
+            .join(candidates, and_(candidates.c.unit_id == mark.unit_id, candidates.c.person_name == mark.person_name))
+            .where(mark.determined_at >= window.start, mark.determined_at < window.end)
+            .subquery("marked")
+        )
+    else:
+        source = (
+            select(Responsibility.case_id, Responsibility.unit_id, Responsibility.person_name)
+            .where(Responsibility.person_name.is_not(None), Responsibility.person_name != "")
+            .subquery("named")
+        )
+    person = source.c.person_name
+    cases_of_person = func.count(func.distinct(Case.id))
     people = [
-        RepeatFlag(code, name, person, n, list(Severity)[g] if g is not None else None,
-                   local_date(latest))
-        for code, name, person, n, g, latest in db.session.execute(
-            select(responsible.code, responsible.name, Responsibility.person_name,
-                   func.count(func.distinct(Case.id)), _gravest(Case.severity), func.max(Case.determined_at))
-            .select_from(Responsibility)
-            .join(Case, Case.id == Responsibility.case_id)
+        RepeatFlag(code, name, person_name, n, list(Severity)[g] if g is not None else None, local_date(latest))
+        for code, name, person_name, n, g, latest in db.session.execute(
+            select(responsible.code, responsible.name, person,
+                   cases_of_person, _gravest(Case.severity), func.max(Case.determined_at))
+            .select_from(source)
+            .join(Case, Case.id == source.c.case_id)
             .join(Unit, Unit.id == Case.unit_id)
-            .join(responsible, responsible.id == Responsibility.unit_id)
-            .where(Responsibility.person_name.is_not(None), Responsibility.person_name != "",
-                   *scoped,
-                   *determined_in_window)
-            .group_by(responsible.code, responsible.name, Responsibility.person_name)
-            .having(func.count(func.distinct(Case.id)) >= threshold)
-            .order_by(func.count(func.distinct(Case.id)).desc(), responsible.code, Responsibility.person_name)
+            .join(responsible, responsible.id == source.c.unit_id)
+            .where(*scoped, *determined_in_window)
+            .group_by(responsible.code, responsible.name, person)
+            .having(cases_of_person >= threshold)
+            .order_by(cases_of_person.desc(), responsible.code, person)
         )
     ]
     units = [

@@ -167,3 +167,21 @@ class AuditSectionStat(db.Model):
     earned: Mapped[int] = mapped_column(default=0)
     applicable: Mapped[int] = mapped_column(default=0)
     audits: Mapped[int] = mapped_column(default=0)
+
+
+class RepeatMark(db.Model):
+    """One counted case of one person (a name within the responsible unit), for early warning's
+    repeat violations (tracker.reports.repeats): the case was determined substantiated (or
+    partly) at ``determined_at`` and is not a merged duplicate. ``earlier_at`` is the
+    determination time of the same person's mark ``REPEAT_THRESHOLD - 1`` places earlier, so the
+    people with enough cases in any window are an index range. Kept in the same transaction as
+    the cases; never edited by hand."""
+
+    __tablename__ = "repeat_marks"
+
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), primary_key=True)
+    person_name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True,
+                                         autoincrement=False, index=True)
+    determined_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    earlier_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)

@@ -48,6 +48,7 @@ from tracker.audits.states import AuditState, ItemResult
 from tracker.cases.models import Case, Deadline, Measure, WarningInterview
 from tracker.cases.states import DETERMINATION_OUTCOMES, DeadlineKind
 from tracker.core.history import HistoryHead
+from tracker.reports import repeats
 from tracker.reports.models import (
     AuditDayStat, AuditSectionStat, CaseDayStat, CaseMonthStat, RunningClockStat,
 )
@@ -239,7 +240,7 @@ def apply_changes(connection, before: dict, after: dict) -> None:
 # ---------------------------------------------------------------------------- the session hook
 
 
-def _case_id_of(obj):
+def case_id_of(obj):
     """The id of the case an object belongs to, without loading anything."""
     if isinstance(obj, Case):
         return obj.id
@@ -264,7 +265,7 @@ def _before_flush(session, _flush_context, _instances):
         return
     # Cases new in this flush have counted nowhere yet (their ids may be reserved beforehand).
     new_cases = {obj.id for obj in session.new if isinstance(obj, Case) and obj.id is not None}
-    existing = {case_id for case_id in map(_case_id_of, touched) if case_id is not None} - new_cases
+    existing = {case_id for case_id in map(case_id_of, touched) if case_id is not None} - new_cases
     connection = session.connection()
     session.info["case_stats"] = (touched, existing, _contributions(connection, existing) if existing else {})
 
@@ -274,7 +275,7 @@ def _after_flush(session, _flush_context):
     if pending is None:
         return
     touched, existing, before = pending
-    ids = existing | {case_id for case_id in map(_case_id_of, touched) if case_id is not None}
+    ids = existing | {case_id for case_id in map(case_id_of, touched) if case_id is not None}
     connection = session.connection()
     after = _contributions(connection, ids)
     deferred = session.info.get("case_stats_deferred")
@@ -305,10 +306,11 @@ def deferred(session):
 
 
 def install() -> None:
-    """Keep the roll-up in step with every ORM flush (idempotent)."""
+    """Keep the roll-up and the repeat marks in step with every ORM flush (idempotent)."""
     if not event.contains(Session, "before_flush", _before_flush):
         event.listen(Session, "before_flush", _before_flush)
         event.listen(Session, "after_flush", _after_flush)
+    repeats.install()
 
 
 # ---------------------------------------------------------------------------- whole-table operations
@@ -366,9 +368,10 @@ def _clocks_from_scratch(connection):
     return _into_ancestors(clocks, CLOCK_KEY, ("clocks",))
 
 
-def rebuild(connection, *, clocks_only=False) -> int:
-    """Recompute the tables from the cases; returns the number of day rows.
-    ``clocks_only``: the running-clock table alone."""
+def rebuild(connection, *, clocks_only=False, repeat_marks=True) -> int:
+    """Recompute the tables (and the repeat marks, ``tracker.reports.repeats``) from the cases;
+    returns the number of day rows. ``clocks_only``: the running-clock table alone;
+    ``repeat_marks=False``: not the marks (migration 0004 runs before their table exists)."""
     connection.execute(delete(CLOCK_TABLE))
     connection.execute(CLOCK_TABLE.insert().from_select(list(CLOCK_KEY) + ["clocks"],
                                                         _clocks_from_scratch(connection)))
@@ -379,6 +382,8 @@ def rebuild(connection, *, clocks_only=False) -> int:
         connection.execute(TABLE.insert().from_select(list(KEY + VALUES), _from_scratch(connection)))
         connection.execute(MONTH_TABLE.insert().from_select(list(MONTH_KEY + VALUES),
                                                             _months_of(connection, TABLE)))
+        if repeat_marks:
+            repeats.rebuild(connection)
     return connection.scalar(select(func.count()).select_from(TABLE))
 
 
@@ -413,7 +418,7 @@ def check(connection) -> list[str]:
             if stored.get(key) != expected.get(key):
                 problems.append(f"{table.name} {dict(zip(key_names, key))}: "
                                 f"stored {stored.get(key)}, expected {expected.get(key)}")
-    return problems
+    return problems + repeats.check(connection)
 
 
 def move_subtree(connection, unit_id: int, old_path: str, new_path: str) -> None:

@@ -1,0 +1,46 @@
+"""repeat marks: early warning's index of the people with repeated violations
+
+Revision ID: 0006_repeat_marks
+Revises: 0005_calendar_years
+Create Date: 2026-11-21 15:00:00.000000
+
+One row per (responsible unit, person name, case) for every case that counts towards repeat
+violations, with the determination time of the person's mark two places earlier
+(tracker.reports.repeats). Filled from the existing cases here with the statement
+``flask --app tracker stats rebuild`` runs (the application's code: should a later migration
+change the columns it reads, freeze that SQL here instead).
+"""
+from alembic import op
+import sqlalchemy as sa
+
+
+revision = "0006_repeat_marks"
+down_revision = "0005_calendar_years"
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    op.create_table(
+        "repeat_marks",
+        sa.Column("unit_id", sa.Integer(), nullable=False),
+        sa.Column("person_name", sa.String(length=64), nullable=False),
+        sa.Column("case_id", sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column("determined_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("earlier_at", sa.DateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(["case_id"], ["cases.id"], name=op.f("fk_repeat_marks_case_id_cases"),
+                                ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(["unit_id"], ["units.id"], name=op.f("fk_repeat_marks_unit_id_units")),
+        sa.PrimaryKeyConstraint("unit_id", "person_name", "case_id", name=op.f("pk_repeat_marks")),
+    )
+    op.create_index(op.f("ix_repeat_marks_case_id"), "repeat_marks", ["case_id"])
+    op.create_index(op.f("ix_repeat_marks_earlier_at"), "repeat_marks", ["earlier_at"])
+    from tracker.reports import repeats
+
+    repeats.rebuild(op.get_bind())
+
+
+def downgrade():
+    op.drop_index(op.f("ix_repeat_marks_earlier_at"), table_name="repeat_marks")
+    op.drop_index(op.f("ix_repeat_marks_case_id"), table_name="repeat_marks")
+    op.drop_table("repeat_marks")
