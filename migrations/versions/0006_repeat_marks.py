@@ -34,13 +34,14 @@ def upgrade():
         sa.PrimaryKeyConstraint("unit_id", "person_name", "case_id", name=op.f("pk_repeat_marks")),
     )
     op.create_index(op.f("ix_repeat_marks_case_id"), "repeat_marks", ["case_id"])
-    op.create_index(op.f("ix_repeat_marks_earlier_at"), "repeat_marks", ["earlier_at"])
+    op.create_index("ix_repeat_marks_candidates", "repeat_marks",
+                    ["earlier_at", "determined_at", "unit_id", "person_name"], sqlite_where=sa.text("earlier_at IS NOT NULL"), postgresql_where=sa.text("earlier_at IS NOT NULL"))
     from tracker.reports import repeats
 
     repeats.rebuild(op.get_bind())
 
 
 def downgrade():
-    op.drop_index(op.f("ix_repeat_marks_earlier_at"), table_name="repeat_marks")
+    op.drop_index("ix_repeat_marks_candidates", table_name="repeat_marks")
     op.drop_index(op.f("ix_repeat_marks_case_id"), table_name="repeat_marks")
     op.drop_table("repeat_marks")

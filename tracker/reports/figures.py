@@ -30,7 +30,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, case as sql_case, func, literal, or_, select
+from sqlalchemy import and_, case as sql_case, func, literal, or_, select, tuple_
 from sqlalchemy.orm import aliased, selectinload
 
 from tracker.cases.models import Case, Deadline, Measure, Responsibility, ViolationType
@@ -645,15 +645,13 @@ def early_warning(selection, *, as_of: date | None = None, threshold: int = REPE
     if threshold == REPEAT_THRESHOLD:
         # Only the people the repeat marks name as candidates (tracker.reports.repeats).
         mark = RepeatMark
-        candidates = (
-            select(mark.unit_id, mark.person_name).distinct()
-            .where(mark.earlier_at >= window.start, mark.determined_at < window.end)
-            .subquery("candidates")
+        candidates = select(mark.unit_id, mark.person_name).where(
+            mark.earlier_at >= window.start, mark.determined_at < window.end
         )
         source = (
             select(mark.case_id, mark.unit_id, mark.person_name)
-            .join(candidates, and_(candidates.c.unit_id == mark.unit_id, candidates.c.person_name == mark.person_name))
-            .where(mark.determined_at >= window.start, mark.determined_at < window.end)
+            .where(tuple_(mark.unit_id, mark.person_name).in_(candidates),
+                   mark.determined_at >= window.start, mark.determined_at < window.end)
             .subquery("marked")
         )
     else:

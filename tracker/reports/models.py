@@ -1,7 +1,7 @@
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Numeric, String, Text
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, Numeric, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tracker.core.database import UTCDateTime, enum_column_type, utcnow
@@ -184,4 +184,12 @@ class RepeatMark(db.Model):
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True,
                                          autoincrement=False, index=True)
     determined_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    earlier_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    earlier_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    # The candidates of a window, read from the index alone. Only the marks with an earlier_at
+    # (1.5 % of them at a million cases) are in it: a full index's statistics, dominated by the
+    # NULLs, led SQLite to scan the whole table instead.
+    __table_args__ = (
+        Index("ix_repeat_marks_candidates", "earlier_at", "determined_at", "unit_id", "person_name",
+              sqlite_where=text("earlier_at IS NOT NULL"), postgresql_where=text("earlier_at IS NOT NULL")),
+    )
