@@ -54,6 +54,10 @@ class DefaultConfig:
     IMPORT_FILE_TTL = timedelta(hours=1)
     IMPORT_FOLDER = None
 
+    # Dashboards: each early-warning list shows its largest rows, with a link to all of them (a
+    # whole organisation can flag hundreds of people and units).
+    DASHBOARD_WARNING_ROWS = 10
+
     # i18n: Simplified Chinese first.
     LANGUAGES = ("zh_Hans_CN", "en")
     BABEL_DEFAULT_LOCALE = "zh_Hans_CN"

@@ -245,3 +245,25 @@ def test_api_refuses_a_reversed_period(people, org, client, api_token):
     assert response.get_json()["error"]["fields"] == {"to": ["The end of the period is before its start."]}
     bad = client.get(f"/api/v1/reports/units/{org.hall.code}.pdf?from=yesterday", headers=api_token("sup_a"))
     assert bad.status_code == 422 and "from" in bad.get_json()["error"]["fields"]
+
+
+def test_dashboard_shows_the_largest_warnings_and_links_to_all(dataset, people, org, client, auth, app,  # noqa: F811
+                                                               make_case, violation_type, monkeypatch):  # noqa: F811
+    from datetime import timedelta
+
+    from tests.reports.test_repeats import determine
+    from tracker.core.database import utcnow
+
+    for days_ago in (3, 2, 1):
+        case = make_case(received_at=utcnow() - timedelta(days=days_ago, hours=1))
+        determine(case, people, org, violation_type, person="周敏", at=utcnow() - timedelta(days=days_ago))
+    db.session.commit()
+    monkeypatch.setitem(app.config, "DASHBOARD_WARNING_ROWS", 1)
+    auth.login("sup_a")
+    html = client.get(f"/dashboard?{_args(dataset.period)}").get_data(as_text=True)
+    # Two people, the hall (six cases) and the hall's rising trend: each list shows its largest one.
+    assert "周敏" in html and "李娜" not in html
+    assert "共 4 项预警，此处显示 3 项" in html
+    link = re.search(r'href="([^"]*warnings=all[^"]*)"', html).group(1).replace("&amp;", "&")
+    everything = client.get(link).get_data(as_text=True)
+    assert "周敏" in everything and "李娜" in everything and "显示全部" not in everything

@@ -3,7 +3,7 @@
 Staff only: external supervisors get 403 on every URL here; a unit outside the user's scope
 is 404 (it does not exist for them).
 """
-from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -71,8 +71,14 @@ def unit_dashboard(code):
 
 def _render_dashboard(form, unit):
     figures = unit_figures(Selection(current_user, unit, Period(*form.period())), with_warning=True)
-    return render_template("reports/dashboard.html", form=form, unit=unit, figures=figures,
-                           charts=figure_charts(figures), english=_locale().startswith("en"))
+    every_warning = request.args.get("warnings") == "all"
+    return render_template(
+        "reports/dashboard.html", form=form, unit=unit, figures=figures, charts=figure_charts(figures),
+        english=_locale().startswith("en"),
+        warning_rows=None if every_warning else current_app.config["DASHBOARD_WARNING_ROWS"],
+        every_warning_url=url_for(request.endpoint, **request.view_args,
+                                  **(request.args.to_dict() | {"warnings": "all"})),
+    )
 
 
 # --- the unit report --------------------------------------------------------------------------
