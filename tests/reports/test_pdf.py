@@ -151,3 +151,34 @@ def test_pdf_response_is_a_private_download(app_ctx):
     assert "attachment" in response.headers["Content-Disposition"]
     assert "filename*=UTF-8''" in response.headers["Content-Disposition"]
     assert response.headers["Cache-Control"] == "private, no-store"
+
+
+def _fonts_preloaded(sender):
+    """Run in a PDF child: whether it started with the forkserver's warm-up (fonts loaded)."""
+    sender.send(bool(pdf._CHILD_FONTS))
+    sender.close()
+
+
+def test_render_children_start_warm_when_the_app_runs_from_another_folder(tmp_path):
+    """The forkserver imports its warm-up module by name; Python 3.11 does not give it the
+    parent's sys.path, so from another working folder the warm-up used to be skipped silently
+    and each PDF paid about a second to import WeasyPrint and load the font."""
+    root = Path(__file__).resolve().parents[2]
+    script = textwrap.dedent(f"""
+        import sys
+        sys.path.insert(0, {str(root)!r})
+        from tracker.core import pdf
+        from tests.reports.test_pdf import _fonts_preloaded
+        context = pdf._process_context()
+        receiver, sender = context.Pipe(duplex=False)
+        child = context.Process(target=_fonts_preloaded, args=(sender,))
+        child.start()
+        sender.close()
+        print("warm" if receiver.recv() else "cold")
+        child.join()
+    """)
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    result = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, env=env, capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "warm"

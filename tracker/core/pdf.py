@@ -396,9 +396,23 @@ def _process_context():
             if "forkserver" in methods:
                 _context = multiprocessing.get_context("forkserver")
                 _context.set_forkserver_preload(["tracker.core.pdf_warmup"])
+                _let_the_forkserver_import_the_app()
             else:  # pragma: no cover - Windows/macOS without forkserver
                 _context = multiprocessing.get_context("spawn")
         return _context
+
+
+def _let_the_forkserver_import_the_app():
+    """The forkserver is a new interpreter that imports its preload modules by name, and it
+    silently skips one it cannot import. Python 3.11 passes it the parent's ``sys.path`` but
+    does not apply it, so unless the app runs from the folder holding ``tracker`` (or has it
+    installed), the warm-up would be skipped and every child would import WeasyPrint and load
+    the font itself: about a second per PDF. The folder goes on ``PYTHONPATH``, which the
+    forkserver inherits."""
+    root = str(Path(__file__).resolve().parents[2])
+    paths = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
+    if root not in paths:
+        os.environ["PYTHONPATH"] = os.pathsep.join([root, *paths])
 
 
 def pdf_response(pdf_bytes: bytes, filename: str):
