@@ -267,3 +267,8 @@ def test_dashboard_shows_the_largest_warnings_and_links_to_all(dataset, people, 
     link = re.search(r'href="([^"]*warnings=all[^"]*)"', html).group(1).replace("&amp;", "&")
     everything = client.get(link).get_data(as_text=True)
     assert "周敏" in everything and "李娜" in everything and "显示全部" not in everything
+    # Only the period goes into the link: other arguments (url_for's own among them) are ignored.
+    odd = client.get(f"/dashboard/{org.company.code}?_scheme=javascript&code=x&_external=1&{_args(dataset.period)}")
+    assert odd.status_code == 200
+    assert re.search(rf'href="/dashboard/{org.company.code}\?[^"]*warnings=all', odd.get_data(as_text=True))
+    assert "_scheme" not in re.search(r'href="([^"]*warnings=all[^"]*)"', odd.get_data(as_text=True)).group(1)

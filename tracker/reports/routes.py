@@ -76,8 +76,8 @@ def _render_dashboard(form, unit):
         "reports/dashboard.html", form=form, unit=unit, figures=figures, charts=figure_charts(figures),
         english=_locale().startswith("en"),
         warning_rows=None if every_warning else current_app.config["DASHBOARD_WARNING_ROWS"],
-        every_warning_url=url_for(request.endpoint, **request.view_args,
-                                  **(request.args.to_dict() | {"warnings": "all"})),
+        every_warning_url=url_for(request.endpoint, **request.view_args, warnings="all",
+                                  **{key: request.args[key] for key in ("from", "to") if key in request.args}),
     )
 
 
