@@ -1,4 +1,4 @@
-"""repeat marks: early warning's index of the people with repeated violations
+"""repeat marks: early warning's index of the people with repeated violations; cases by unit and time
 
 Revision ID: 0006_repeat_marks
 Revises: 0005_calendar_years
@@ -8,7 +8,8 @@ One row per (responsible unit, person name, case) for every case that counts tow
 violations, with the determination time of the person's mark two places earlier
 (tracker.reports.repeats). Filled from the existing cases here with the statement
 ``flask --app tracker stats rebuild`` runs (the application's code: should a later migration
-change the columns it reads, freeze that SQL here instead).
+change the columns it reads, freeze that SQL here instead). Two indexes of the cases by unit and
+determination or receipt let a county's repeat and rising units read its own units' cases only.
 """
 from alembic import op
 import sqlalchemy as sa
@@ -36,12 +37,17 @@ def upgrade():
     op.create_index(op.f("ix_repeat_marks_case_id"), "repeat_marks", ["case_id"])
     op.create_index("ix_repeat_marks_candidates", "repeat_marks",
                     ["earlier_at", "determined_at", "unit_id", "person_name"], sqlite_where=sa.text("earlier_at IS NOT NULL"), postgresql_where=sa.text("earlier_at IS NOT NULL"))
+    op.create_index("ix_cases_unit_determined", "cases",
+                    ["unit_id", "determined_at", "outcome", "merged_into_id", "severity"])
+    op.create_index("ix_cases_unit_received", "cases", ["unit_id", "received_at", "merged_into_id"])
     from tracker.reports import repeats
 
     repeats.rebuild(op.get_bind())
 
 
 def downgrade():
+    op.drop_index("ix_cases_unit_received", table_name="cases")
+    op.drop_index("ix_cases_unit_determined", table_name="cases")
     op.drop_index("ix_repeat_marks_candidates", table_name="repeat_marks")
     op.drop_index(op.f("ix_repeat_marks_case_id"), table_name="repeat_marks")
     op.drop_table("repeat_marks")

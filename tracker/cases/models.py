@@ -144,6 +144,10 @@ class Case(db.Model):
         Index("ix_cases_severity_received_at", "severity", "received_at", "id"),
         # Early warning: the substantiated cases determined in a window (tracker.reports.figures).
         Index("ix_cases_determined_cover", "determined_at", "outcome", "merged_into_id", "unit_id", "severity", "id"),
+        # ... and per unit, so that a county's repeat and rising units read its own units' cases
+        # only (migration 0006).
+        Index("ix_cases_unit_determined", "unit_id", "determined_at", "outcome", "merged_into_id", "severity"),
+        Index("ix_cases_unit_received", "unit_id", "received_at", "merged_into_id"),
         # Aggregates over a period (dashboards, reports) read this instead of the wide rows.
         Index("ix_cases_received_cover", "received_at", "unit_id", "merged_into_id", "state", "outcome", "severity",
               "channel", "violation_type_id"),

@@ -679,7 +679,7 @@ def early_warning(selection, *, as_of: date | None = None, threshold: int = REPE
     ]
     # Units: grouped by the case's unit id, and named afterwards (grouping by code and name sorted
     # every case of the window by text: twice the time on SQLite).
-    counted = func.count(Case.id).label("n")
+    counted = func.count().label("n")  # count(*): the determination indexes cover the query
     per_unit = (
         select(Case.unit_id, counted, _gravest(Case.severity).label("g"), func.max(Case.determined_at).label("latest"))
         .join(Unit, Unit.id == Case.unit_id)
