@@ -165,6 +165,7 @@ def fresh_app(fresh_database_url, other_app, tmp_path):
     app = other_app(DATABASE_URL=fresh_database_url, UPLOAD_FOLDER=str(tmp_path / "uploads"))
     with app.app_context():
         upgrade()
+        _declare_the_years_after_the_package()
         db.session.remove()
     return app
 

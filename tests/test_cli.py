@@ -1,3 +1,5 @@
+from datetime import date
+
 from sqlalchemy import func, select
 
 from tracker.accounts.models import User
@@ -72,3 +74,24 @@ def test_stats_check_and_rebuild(runner, org, make_user):
     result = runner.invoke(args=["stats", "rebuild"])
     assert result.exit_code == 0, result.output
     assert runner.invoke(args=["stats", "check"]).exit_code == 0
+
+
+def test_seed_demo_declares_the_years_after_the_holiday_package(runner, undeclared_years):
+    """The demo's clocks run weeks past today: the years the package does not cover, up to next
+    year, are declared by the demo administrator with New Year's Day entered, and recorded."""
+    from tracker.cases.deadlines import current_calendar
+    from tracker.cases.models import CalendarYear
+    from tracker.core.calendar import WorkingCalendar
+    from tracker.core.database import utcnow
+    from tracker.core.history import HistoryEvent
+
+    today = current_calendar().local_date(utcnow())
+    expected = list(range(WorkingCalendar.covered_years()[-1] + 1, today.year + 2))
+    result = runner.invoke(args=["seed-demo", "--password", "demo-pass-1", "--cases", "0", "--audits", "0"])
+    assert result.exit_code == 0, result.output
+    assert [y.year for y in db.session.scalars(select(CalendarYear).order_by(CalendarYear.year))] == expected
+    declared = db.session.scalars(select(HistoryEvent.subject).where(HistoryEvent.action == "calendar_year_declared"))
+    assert sorted(declared) == [f"calendar-year:{year}" for year in expected]
+    for year in expected:
+        assert current_calendar().is_working_day(date(year, 1, 1)) is False  # 元旦
+        assert current_calendar().is_working_day(date(year, 1, 4)) is (date(year, 1, 4).weekday() < 5)

@@ -1,6 +1,6 @@
 """Inbox, notifications, e-mail after commit, and the escalation tick."""
 import socket
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from email import message_from_bytes
 from email.policy import default as default_policy
 
@@ -325,6 +325,9 @@ def test_a_broken_mail_server_does_not_break_the_change(app, people, new_case, c
 # --- tick: escalation and elapsed appeal windows ---------------------------------------------
 
 
+# Which other clocks are "due soon" when the appeal window ends depends on the weekday and the
+# holidays ahead: the test runs on a fixed Saturday (it failed on Tuesdays on the machine's date).
+@time_machine.travel(datetime(2025, 11, 22, 2, 0, tzinfo=timezone.utc))
 def test_tick_escalates_overdue_clocks_once_and_ends_appeal_windows(
     runner, smtp, org, people, new_case, violation_type
 ):
@@ -389,8 +392,6 @@ def test_tick_moves_on_past_a_case_the_calendar_cannot_serve_yet(runner, org, pe
     package does not cover: that case stays determined and the run says so (exit code 1, for
     cron's mail), while a case with a one-day clock moves on. Once 2027 is declared, the next
     run moves the first case too."""
-    from datetime import datetime, timezone
-
     from tracker.cases.deadlines import forget_calendar
     from tracker.cases.models import CalendarYear, DeadlineSetting
 

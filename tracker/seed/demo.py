@@ -4,6 +4,7 @@ Every step looks records up by their natural key (unit code, username) first, so
 command twice changes nothing.
 """
 from dataclasses import dataclass, field
+from datetime import date
 
 from sqlalchemy import select
 
@@ -30,6 +31,7 @@ class SeedSummary:
     cases_created: int = 0
     checklists_created: int = 0
     audits_created: int = 0
+    calendar_years_declared: list = field(default_factory=list)
 
 
 def _seed_units(nodes, parent, summary):
@@ -60,12 +62,38 @@ def _seed_users(password, summary):
         summary.users.append(user)
 
 
+def _seed_calendar(summary):
+    """Declare the years after the holiday package's up to next year, so that the demo's clocks
+    can be counted whatever the date. Only New Year's Day is entered: the notes say that the rest
+    of the official schedule must be entered before real use (docs/design-notes.md)."""
+    from tracker.cases.models import CalendarOverride, CalendarYear
+    from tracker.core.calendar import WorkingCalendar, default_calendar
+    from tracker.core.database import utcnow
+    from tracker.settings import operations as settings_ops
+
+    admin = next(user for user in summary.users if user.role == Role.admin)
+    last_covered = WorkingCalendar.covered_years()[-1]
+    for year in range(last_covered + 1, default_calendar().local_date(utcnow()).year + 2):
+        if db.session.get(CalendarYear, year) is not None:
+            continue
+        new_year = date(year, 1, 1)
+        if db.session.get(CalendarOverride, new_year) is None:
+            settings_ops.add_calendar_override(actor=admin, day=new_year, is_working_day=False,
+                                               note="元旦（演示数据）")
+        settings_ops.declare_calendar_year(actor=admin, year=year,
+                                           note="演示数据：仅录入元旦，正式使用前请录入国务院办公厅公布的安排")
+        summary.calendar_years_declared.append(year)
+
+
 def seed_demo(*, password: str, cases: int = 200, audits: int = 40, echo=lambda message: None) -> SeedSummary:
     summary = SeedSummary()
     _seed_units(ORGANISATION, None, summary)
     echo(f"Units: {summary.units_created} created.")
     _seed_users(password, summary)
     echo(f"Users: {summary.users_created} created.")
+    _seed_calendar(summary)
+    if summary.calendar_years_declared:
+        echo(f"Calendar years declared: {', '.join(map(str, summary.calendar_years_declared))}.")
     summary.violation_types_created = seed_violation_types()
     echo(f"Violation types: {summary.violation_types_created} created.")
     summary.checklists_created = seed_checklists()
