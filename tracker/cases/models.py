@@ -9,6 +9,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    inspect,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -381,3 +382,18 @@ class Notification(db.Model):
     case: Mapped[Case | None] = relationship()
 
     __table_args__ = (Index("ix_notifications_user_unread", "user_id", "read_at", "created_at"),)
+
+
+def case_id_of(obj):
+    """The id of the case an object (a case, or one of its clocks, responsibilities, measures...)
+    belongs to, without loading anything: what the statistics and repeat-mark hooks need."""
+    if isinstance(obj, Case):
+        return obj.id
+    state = inspect(obj)
+    case_id = state.dict.get("case_id")
+    if case_id is None:
+        case = state.dict.get("case")
+        case_id = case.id if case is not None else None
+    if case_id is None and state.committed_state.get("case_id") is not None:
+        case_id = state.committed_state["case_id"]
+    return case_id

@@ -36,7 +36,7 @@ from itertools import chain
 from sqlalchemy import and_, bindparam, delete, event, func, inspect, select, tuple_, update
 from sqlalchemy.orm import Session
 
-from tracker.cases.models import Case, Responsibility
+from tracker.cases.models import Case, Responsibility, case_id_of
 from tracker.cases.states import DETERMINATION_OUTCOMES
 from tracker.core.database import UTCDateTime
 from tracker.core.history import HistoryHead
@@ -155,8 +155,6 @@ def _changes_marks(case) -> bool:
 def _touched_case_ids(session) -> set[int]:
     """Cases whose marks this flush may have changed (read in ``after_flush``, where the session
     still lists what it flushed and the attributes still hold their history)."""
-    from tracker.reports.stats import case_id_of  # stats imports this module
-
     touched = chain(
         (obj for obj in chain(session.new, session.dirty, session.deleted) if isinstance(obj, Responsibility)),
         (obj for obj in chain(session.dirty, session.deleted) if isinstance(obj, Case) and _changes_marks(obj)),

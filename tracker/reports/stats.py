@@ -37,7 +37,7 @@ from itertools import chain
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
-    Date, Select, String, and_, case as sql_case, cast, delete, event, func, inspect, literal, select,
+    Date, Select, String, and_, case as sql_case, cast, delete, event, func, literal, select,
 )
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -45,7 +45,7 @@ from sqlalchemy.orm import Session, aliased
 
 from tracker.audits.models import Audit, AuditResult, ChecklistItem, ChecklistSection
 from tracker.audits.states import AuditState, ItemResult
-from tracker.cases.models import Case, Deadline, Measure, WarningInterview
+from tracker.cases.models import Case, Deadline, Measure, WarningInterview, case_id_of
 from tracker.cases.states import DETERMINATION_OUTCOMES, DeadlineKind
 from tracker.core.history import HistoryHead
 from tracker.reports import repeats
@@ -238,20 +238,6 @@ def apply_changes(connection, before: dict, after: dict) -> None:
 
 
 # ---------------------------------------------------------------------------- the session hook
-
-
-def case_id_of(obj):
-    """The id of the case an object belongs to, without loading anything."""
-    if isinstance(obj, Case):
-        return obj.id
-    state = inspect(obj)
-    case_id = state.dict.get("case_id")
-    if case_id is None:
-        case = state.dict.get("case")
-        case_id = case.id if case is not None else None
-    if case_id is None and state.committed_state.get("case_id") is not None:
-        case_id = state.committed_state["case_id"]
-    return case_id
 
 
 def _touched(session):
