@@ -83,7 +83,7 @@ def upgrade():
     )
     from tracker.reports import stats
 
-    stats.rebuild(op.get_bind(), repeat_marks=False)  # their table comes in 0006
+    stats.rebuild(op.get_bind(), repeat_marks=False, own_counts=False)  # their tables come in 0006 and 0007
 
 
 def downgrade():

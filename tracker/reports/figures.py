@@ -50,7 +50,7 @@ from tracker.core.permissions import is_staff, scope_path
 from tracker.extensions import db
 from tracker.reports import stats
 from tracker.reports.models import (
-    AuditDayStat, AuditSectionStat, CaseDayStat, CaseMonthStat, RepeatMark, RunningClockStat,
+    AuditDayStat, AuditSectionStat, CaseDayStat, CaseMonthStat, RepeatMark, RunningClockStat, UnitMonthCount,
 )
 from tracker.reports.repeats import REPEAT_THRESHOLD, REPEAT_WINDOW_MONTHS
 from tracker.units.models import Unit
@@ -223,19 +223,20 @@ def cube(selection) -> list[CubeRow]:
     if after_whole <= first_whole:  # no whole month: every day from the day rows
         first_whole = after_whole = period.date_to + timedelta(days=1)
     postgresql = _dialect() == "postgresql"
-    statements = [
-        (CaseDayStat, CaseDayStat.day, [
-            and_(CaseDayStat.day >= period.date_from, CaseDayStat.day < first_whole),
-            and_(CaseDayStat.day >= after_whole, CaseDayStat.day <= period.date_to),
-        ]),
-        (CaseMonthStat, CaseMonthStat.month, [and_(CaseMonthStat.month >= first_whole,
-                                                   CaseMonthStat.month < after_whole)]),
+    # Half-open ranges, one statement each: PostgreSQL answers an OR of two day ranges by
+    # filtering every day row of the root (360,000 at a million cases) instead of two index
+    # ranges. The day rows lie in the months at either end, which are never whole: no month
+    # comes from two statements, so their rows are the cube as they are.
+    ranges = [
+        (CaseDayStat, CaseDayStat.day, period.date_from, first_whole),
+        (CaseMonthStat, CaseMonthStat.month, first_whole, after_whole),
+        (CaseDayStat, CaseDayStat.day, after_whole, period.date_to + timedelta(days=1)),
     ]
-    # The day rows lie in the months at either end, which are never whole: no month comes from
-    # both statements, so their rows are the cube as they are.
     channels, severities = {c.value: c for c in Channel}, {s.value: s for s in Severity}
     rows = []
-    for model, column, ranges in statements:
+    for model, column, low, high in ranges:
+        if low >= high:
+            continue
         month = func.to_char(column, "YYYY-MM") if postgresql else func.strftime("%Y-%m", column)
         keys = (model.channel, model.severity, model.violation_type_id, model.substantiated)
         rows += [
@@ -243,7 +244,7 @@ def cube(selection) -> list[CubeRow]:
                     int(rect), int(on_time), int(held), int(points), Decimal(str(fines or 0)))
             for m, channel, severity, vt, subst, n, late, rect, on_time, held, points, fines in db.session.execute(
                 select(month, *keys, *[func.sum(getattr(model, name)) for name in stats.VALUES])
-                .where(model.unit_id.in_(roots), or_(*ranges))
+                .where(model.unit_id.in_(roots), column >= low, column < high)
                 .group_by(month, *keys)
             )
         ]
@@ -621,6 +622,94 @@ class EarlyWarning:
         return not (self.repeat_people or self.repeat_units or self.rising_units)
 
 
+# ---------------------------------------------------------------------------- a unit's own cases
+
+
+RECEIVED, DETERMINED = "received", "determined"
+
+
+def _month_pieces(date_from: date, date_to: date):
+    """How to count the days ``date_from``..``date_to`` per unit: the months to read from
+    ``unit_month_counts`` (whole months, and months a part is subtracted from), the day ranges
+    to count from the cases and add, and those to count and subtract.
+
+    A month the period covers only in part is counted from its cases, or, when the rest of the
+    month is the shorter side, as the month's row minus the rest. The month of today therefore
+    costs next to nothing: its rest is the future, where no case is."""
+    months, added, subtracted = [], [], []
+    month = date_from.replace(day=1)
+    while month <= date_to:
+        following = add_months(month, 1)
+        last = following - timedelta(days=1)
+        first_day, last_day = max(date_from, month), min(date_to, last)
+        rest = None
+        if first_day == month and last_day < last:
+            rest = (last_day + timedelta(days=1), last)
+        elif last_day == last and first_day > month:
+            rest = (month, first_day - timedelta(days=1))
+        if (first_day, last_day) == (month, last):
+            months.append(month)
+        elif rest is not None and (rest[1] - rest[0]) < (last_day - first_day):
+            months.append(month)
+            subtracted.append(rest)
+        else:
+            added.append((first_day, last_day))
+        month = following
+    return months, added, subtracted
+
+
+def _own_counts(selection, kind: str, date_from: date, date_to: date, *, cache: dict) -> dict[int, list[int]]:
+    """Per unit of the selection, its own (not its subtree's) cases received, or determined
+    substantiated, on the Beijing days ``date_from``..``date_to``: {unit id: [n]}, or for
+    ``DETERMINED`` {unit id: [n, general, serious, grave]}. Whole months come from
+    ``unit_month_counts``, the days at the ends from the cases (``_month_pieces``); ``cache``
+    keeps the day ranges counted already within one early warning."""
+    months, added, subtracted = _month_pieces(date_from, date_to)
+    table = UnitMonthCount
+    columns = [table.received] if kind == RECEIVED else [
+        table.determined, table.determined_general, table.determined_serious, table.determined_grave]
+    totals: dict[int, list[int]] = {}
+
+    def add(rows, sign):
+        for unit_id, *values in rows:
+            total = totals.setdefault(unit_id, [0] * len(columns))
+            for i, value in enumerate(values):
+                total[i] += sign * int(value or 0)
+
+    if months:
+        add(db.session.execute(
+            select(table.unit_id, *[func.sum(c) for c in columns])
+            .join(Unit, Unit.id == table.unit_id)
+            .where(*selection.unit_conditions(), table.month.in_(months))
+            .group_by(table.unit_id)
+        ), +1)
+    for ranges, sign in ((added, +1), (subtracted, -1)):
+        for first_day, last_day in ranges:
+            key = (kind, first_day, last_day)
+            if key not in cache:
+                cache[key] = db.session.execute(_own_cases(selection, kind, first_day, last_day)).all()
+            add(cache[key], sign)
+    return {unit_id: counts for unit_id, counts in totals.items() if counts[0]}
+
+
+def _own_cases(selection, kind, first_day, last_day):
+    """SELECT of the own cases per unit received (or determined substantiated) on those days."""
+    period = Period(first_day, last_day)
+    scoped = selection.case_conditions(with_period=False)
+    if kind == RECEIVED:
+        # count(*): the index of the cases by unit and receipt covers the query
+        return (select(Case.unit_id, func.count()).join(Unit, Unit.id == Case.unit_id)
+                .where(*scoped, Case.received_at >= period.start, Case.received_at < period.end)
+                .group_by(Case.unit_id))
+    return (
+        select(Case.unit_id, func.count(),
+               *[func.sum(sql_case((Case.severity == severity, 1), else_=0)) for severity in Severity])
+        .join(Unit, Unit.id == Case.unit_id)
+        .where(*scoped, _substantiated(), Case.determined_at >= period.start, Case.determined_at < period.end)
+        .group_by(Case.unit_id)
+    )
+
+
 def _gravest(column):
     """SQL: the gravest severity in the group, as its rank (0 general .. 2 grave)."""
     return func.max(sql_case(*[(column == s, s.rank) for s in Severity], else_=None))
@@ -677,46 +766,73 @@ def early_warning(selection, *, as_of: date | None = None, threshold: int = REPE
             .order_by(cases_of_person.desc(), responsible.code, person)
         )
     ]
-    # Units: grouped by the case's unit id, and named afterwards (grouping by code and name sorted
-    # every case of the window by text: twice the time on SQLite).
-    counted = func.count().label("n")  # count(*): the determination indexes cover the query
-    per_unit = (
-        select(Case.unit_id, counted, _gravest(Case.severity).label("g"), func.max(Case.determined_at).label("latest"))
-        .join(Unit, Unit.id == Case.unit_id)
-        .where(*scoped, *determined_in_window)
-        .group_by(Case.unit_id)
-        .having(counted >= threshold)
-        .subquery("per_unit")
-    )
-    units = [
-        RepeatFlag(code, name, None, n, list(Severity)[g] if g is not None else None, local_date(latest))
-        for code, name, n, g, latest in db.session.execute(
-            select(Unit.code, Unit.name, per_unit.c.n, per_unit.c.g, per_unit.c.latest)
-            .join(per_unit, per_unit.c.unit_id == Unit.id)
-            .order_by(per_unit.c.n.desc(), Unit.code)
-        )
-    ]
+    # Units: their own cases (unit_month_counts, and the cases of the days at the window's ends),
+    # named afterwards.
+    cache = {}
+    repeated = {unit_id: counts for unit_id, counts in
+                _own_counts(selection, DETERMINED, window.date_from, window.date_to, cache=cache).items()
+                if counts[0] >= threshold}
     recent = Period(add_months(as_of, -trend_months) + timedelta(days=1), as_of)
     previous = Period(add_months(as_of, -2 * trend_months) + timedelta(days=1), recent.date_from - timedelta(days=1))
-    recent_n = func.sum(sql_case((Case.received_at >= recent.start, 1), else_=0)).label("recent")
-    per_unit = (
-        select(Case.unit_id, recent_n, func.count().label("both"))  # count(*): the received index covers it
-        .join(Unit, Unit.id == Case.unit_id)
-        .where(*scoped, Case.received_at >= previous.start, Case.received_at < recent.end)
-        .group_by(Case.unit_id)
-        .having(recent_n >= trend_min_cases)
-        .subquery("per_unit")
+    recent_counts = _own_counts(selection, RECEIVED, recent.date_from, recent.date_to, cache=cache)
+    previous_counts = _own_counts(selection, RECEIVED, previous.date_from, previous.date_to, cache=cache)
+    trends = {}
+    for unit_id, (r,) in recent_counts.items():
+        p = previous_counts.get(unit_id, [0])[0]
+        if r >= trend_min_cases and r > p and r - p >= p * trend_min_rise:
+            trends[unit_id] = (r, p)
+    names = _unit_names(selection)
+    latest = _latest_determinations(selection, repeated, window)
+    units = sorted(
+        (RepeatFlag(*names[unit_id], None, n, _gravest_of(by_severity), local_date(latest.get(unit_id)))
+         for unit_id, (n, *by_severity) in repeated.items()),
+        key=lambda flag: (-flag.cases, flag.unit_code),
     )
-    rising = []
-    for code, name, r, both in db.session.execute(
-        select(Unit.code, Unit.name, per_unit.c.recent, per_unit.c.both)
-        .join(per_unit, per_unit.c.unit_id == Unit.id)
-        .order_by(per_unit.c.recent.desc(), Unit.code)
-    ):
-        r, p = int(r), int(both) - int(r)  # the window is the two periods end to end
-        if r - p >= p * trend_min_rise and r > p:
-            rising.append(TrendFlag(code, name, r, p))
+    rising = sorted((TrendFlag(*names[unit_id], r, p) for unit_id, (r, p) in trends.items()),
+                    key=lambda flag: (-flag.recent, flag.unit_code))
     return EarlyWarning(window.date_from, window.date_to, people, units, rising)
+
+
+def _gravest_of(by_severity) -> Severity | None:
+    """The gravest severity with a case, from the counts per severity in ``Severity`` order."""
+    return next((severity for severity, n in zip(reversed(Severity), reversed(by_severity)) if n), None)
+
+
+def _unit_names(selection) -> dict[int, tuple[str, str]]:
+    """{unit id: (code, name)} of the selection's units (every unit in scope: cheaper than a
+    list of the ids wanted, which can be most of them)."""
+    return {unit_id: (code, name) for unit_id, code, name in db.session.execute(
+        select(Unit.id, Unit.code, Unit.name).where(*selection.unit_conditions()))}
+
+
+LATEST_LOOKBACK_DAYS = 31
+
+
+def _latest_determinations(selection, unit_ids, window) -> dict[int, datetime]:
+    """{unit id: when its latest own substantiated case of the window was determined}, for the
+    units given. Nearly every unit with repeats has a case determined in the window's last
+    month: one range of the cases gives theirs. For the others, the index of the cases by unit
+    and determination is read backwards from the window's end, unit by unit."""
+    recent = Period(max(window.date_from, window.date_to - timedelta(days=LATEST_LOOKBACK_DAYS - 1)),
+                    window.date_to)
+    found = dict(db.session.execute(
+        select(Case.unit_id, func.max(Case.determined_at))
+        .join(Unit, Unit.id == Case.unit_id)
+        .where(*selection.case_conditions(with_period=False), _substantiated(),
+               Case.determined_at >= recent.start, Case.determined_at < recent.end)
+        .group_by(Case.unit_id)
+    ).all())
+    latest = (
+        select(Case.determined_at)
+        .where(Case.unit_id == Unit.id, Case.merged_into_id.is_(None), _substantiated(),
+               Case.determined_at >= window.start, Case.determined_at < window.end)
+        .order_by(Case.determined_at.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    missing = sorted(set(unit_ids) - found.keys())
+    found.update(db.session.execute(select(Unit.id, latest).where(Unit.id.in_(missing))).all())
+    return found
 
 
 # ---------------------------------------------------------------------------- everything

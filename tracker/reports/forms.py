@@ -3,12 +3,12 @@ from datetime import date
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, SelectField, SelectMultipleField, SubmitField
+from wtforms import DateField, SelectMultipleField, SubmitField
 from wtforms.validators import DataRequired, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from tracker.core.database import utcnow
-from tracker.core.forms import select_choices
+from tracker.core.forms import FastSelectField, select_choices
 from tracker.reports.figures import LOCAL_TZ, MAX_PERIOD_DAYS, add_months
 from tracker.units.states import UnitLevel
 
@@ -34,7 +34,7 @@ class PeriodForm(_PeriodMixin, FlaskForm):
     class Meta:
         csrf = False
 
-    unit = SelectField(_l("Unit (with the units below)"), validators=[Optional()])
+    unit = FastSelectField(_l("Unit (with the units below)"), validators=[Optional()])
     date_from = DateField(_l("From"), name="from", validators=[Optional()])
     date_to = DateField(_l("To"), name="to", validators=[Optional()])
 
@@ -62,7 +62,7 @@ class MultiCheckboxField(SelectMultipleField):
 
 
 class BulkReportForm(_PeriodMixin, FlaskForm):
-    unit = SelectField(_l("Subtree"), validators=[DataRequired()])
+    unit = FastSelectField(_l("Subtree"), validators=[DataRequired()])
     date_from = DateField(_l("From"), validators=[DataRequired()])
     date_to = DateField(_l("To"), validators=[DataRequired()])
     levels = MultiCheckboxField(_l("One report for every unit of these kinds"), validators=[DataRequired()])

@@ -127,6 +127,27 @@ class CaseMonthStat(_CaseStatSums, db.Model):
     substantiated: Mapped[bool] = mapped_column(primary_key=True)
 
 
+class UnitMonthCount(db.Model):
+    """A unit's *own* cases (not its subtree's) per Beijing month (``month``: its first day):
+    received in the month, and determined substantiated (or partly) in the month, by severity.
+    Early warning's repeat units and rising units add these up per unit; the days at the ends
+    of a window come from the cases (tracker.reports.figures). Merged duplicates count nowhere.
+    Kept with the roll-up (tracker.reports.stats) in the same transaction as the cases."""
+
+    __tablename__ = "unit_month_counts"
+
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), primary_key=True)
+    month: Mapped[date] = mapped_column(primary_key=True)
+    received: Mapped[int] = mapped_column(default=0)
+    determined: Mapped[int] = mapped_column(default=0)  # every severity, or none
+    determined_general: Mapped[int] = mapped_column(default=0)
+    determined_serious: Mapped[int] = mapped_column(default=0)
+    determined_grave: Mapped[int] = mapped_column(default=0)
+
+    # The organisation's window: a range of months over every unit.
+    __table_args__ = (Index("ix_unit_month_counts_month", "month", "unit_id"),)
+
+
 class RunningClockStat(db.Model):
     """Running clocks (not met, cancelled or paused; not the appeal window) of the cases received
     on ``day`` in a unit's whole subtree, by the Beijing day they fall due: "overdue steps now" is

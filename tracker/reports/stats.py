@@ -32,6 +32,7 @@ from __future__ import annotations
 from collections import defaultdict
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 from itertools import chain
 from zoneinfo import ZoneInfo
@@ -46,11 +47,11 @@ from sqlalchemy.orm import Session, aliased
 from tracker.audits.models import Audit, AuditResult, ChecklistItem, ChecklistSection
 from tracker.audits.states import AuditState, ItemResult
 from tracker.cases.models import Case, Deadline, Measure, WarningInterview, case_id_of
-from tracker.cases.states import DETERMINATION_OUTCOMES, DeadlineKind
+from tracker.cases.states import DETERMINATION_OUTCOMES, DeadlineKind, Severity
 from tracker.core.history import HistoryHead
 from tracker.reports import repeats
 from tracker.reports.models import (
-    AuditDayStat, AuditSectionStat, CaseDayStat, CaseMonthStat, RunningClockStat,
+    AuditDayStat, AuditSectionStat, CaseDayStat, CaseMonthStat, RunningClockStat, UnitMonthCount,
 )
 from tracker.units.models import Unit
 
@@ -64,6 +65,10 @@ CLOCK_TABLE = RunningClockStat.__table__
 CLOCK_KEY = ("unit_id", "day", "due_day")
 VALUES = ("cases", "steps_met_late", "rectification_met", "rectification_on_time", "interviews_held",
           "points", "fines")
+OWN_TABLE = UnitMonthCount.__table__  # a unit's own cases per month, not its subtree's
+OWN_KEY = ("unit_id", "month")
+OWN_VALUES = ("received", "determined", "determined_general", "determined_serious", "determined_grave")
+SEVERITY_COLUMNS = {"general": 2, "serious": 3, "grave": 4}  # severity → its place in OWN_VALUES
 # What a flush must touch for a case's contribution to change.
 TRACKED = (Case, Deadline, Measure, WarningInterview)
 CHUNK = 2000  # case ids per statement
@@ -154,6 +159,11 @@ class _Contribution:
     key: tuple  # day, channel, severity, violation type id, substantiated
     values: tuple
     running: dict  # Beijing due day → running clocks
+    determined_on: date | None = None  # Beijing day of determination, when substantiated (or partly)
+
+    @property
+    def unit_id(self) -> int:
+        return ancestor_ids(self.unit_path)[-1]
 
 
 def _contributions(connection, case_ids) -> dict[int, _Contribution]:
@@ -168,15 +178,17 @@ def _contributions(connection, case_ids) -> dict[int, _Contribution]:
         ):
             running[case_id][due_at.astimezone(LOCAL_TZ).date()] += 1
         stmt = _facts(lambda column: column.in_(chunk), day_column=Case.received_at.label("received_at"))
-        stmt = stmt.add_columns(Unit.path).join(Unit, Unit.id == Case.unit_id)
+        stmt = stmt.add_columns(Unit.path, Case.determined_at).join(Unit, Unit.id == Case.unit_id)
         for row in connection.execute(stmt).mappings():
             day = row["day"].astimezone(LOCAL_TZ).date()
+            determined = row["determined_at"] if row["substantiated"] else None
             found[row["case_id"]] = _Contribution(
                 row["path"],
                 (day, row["channel"], row["severity"], int(row["violation_type_id"]),
                  bool(row["substantiated"])),
                 tuple(Decimal(str(row[name])) if name == "fines" else int(row[name]) for name in VALUES),
                 dict(running.get(row["case_id"], {})),
+                determined.astimezone(LOCAL_TZ).date() if determined is not None else None,
             )
     return found
 
@@ -186,7 +198,15 @@ def ancestor_ids(path: str) -> list[int]:
     return [int(part) for part in path.strip("/").split("/") if part]
 
 
-def _add(deltas, clocks, contribution: _Contribution, sign: int):
+def _add(deltas, clocks, contribution: _Contribution, sign: int, own=None):
+    if own is not None:
+        unit_id = contribution.unit_id
+        own[(unit_id, _month_of(contribution.key[0]))][0] += sign
+        if contribution.determined_on is not None:
+            counts = own[(unit_id, _month_of(contribution.determined_on))]
+            counts[1] += sign
+            if (column := SEVERITY_COLUMNS.get(contribution.key[2])) is not None:
+                counts[column] += sign
     for unit_id in ancestor_ids(contribution.unit_path):
         total = deltas[(unit_id, *contribution.key)]
         for i, value in enumerate(contribution.values):
@@ -218,10 +238,11 @@ def apply_changes(connection, before: dict, after: dict) -> None:
                            .with_for_update())
     deltas = defaultdict(lambda: [0, 0, 0, 0, 0, 0, Decimal("0")])
     clocks = defaultdict(int)
+    own = defaultdict(lambda: [0] * len(OWN_VALUES))
     for contribution in before.values():
-        _add(deltas, clocks, contribution, -1)
+        _add(deltas, clocks, contribution, -1, own)
     for contribution in after.values():
-        _add(deltas, clocks, contribution, +1)
+        _add(deltas, clocks, contribution, +1, own)
     months = defaultdict(lambda: [0, 0, 0, 0, 0, 0, Decimal("0")])
     for (unit_id, day, *dimensions), values in deltas.items():
         total = months[(unit_id, _month_of(day), *dimensions)]
@@ -235,6 +256,9 @@ def apply_changes(connection, before: dict, after: dict) -> None:
     rows = [dict(zip(CLOCK_KEY, k), clocks=n) for k, n in sorted(clocks.items()) if n]
     if rows:
         connection.execute(_adding(connection, CLOCK_TABLE, CLOCK_KEY, values=("clocks",)), rows)
+    rows = [dict(zip(OWN_KEY, k)) | dict(zip(OWN_VALUES, values)) for k, values in sorted(own.items()) if any(values)]
+    if rows:
+        connection.execute(_adding(connection, OWN_TABLE, OWN_KEY, values=OWN_VALUES), rows)
 
 
 # ---------------------------------------------------------------------------- the session hook
@@ -354,10 +378,30 @@ def _clocks_from_scratch(connection):
     return _into_ancestors(clocks, CLOCK_KEY, ("clocks",))
 
 
-def rebuild(connection, *, clocks_only=False, repeat_marks=True) -> int:
+def _own_from_scratch(connection):
+    """SELECT of every row of ``unit_month_counts`` computed from the cases."""
+    def local_month(column):
+        if connection.dialect.name == "postgresql":
+            return cast(func.date_trunc("month", func.timezone("Asia/Shanghai", column)), Date)
+        return func.date(column, "+8 hours", "start of month")
+
+    zero = literal(0)
+    received = select(Case.unit_id, local_month(Case.received_at).label("month"), literal(1).label("received"),
+                      *[zero.label(name) for name in OWN_VALUES[1:]]).where(Case.merged_into_id.is_(None))
+    determined = select(
+        Case.unit_id, local_month(Case.determined_at).label("month"), zero.label("received"), literal(1).label("determined"),
+        *[sql_case((Case.severity == Severity(severity), 1), else_=0).label(f"determined_{severity}") for severity in SEVERITY_COLUMNS],
+    ).where(Case.merged_into_id.is_(None), Case.outcome.in_(DETERMINATION_OUTCOMES), Case.determined_at.is_not(None))
+    both = received.union_all(determined).subquery("own")
+    return (select(both.c.unit_id, both.c.month, *[func.sum(both.c[name]).label(name) for name in OWN_VALUES])
+            .group_by(both.c.unit_id, both.c.month))
+
+
+def rebuild(connection, *, clocks_only=False, repeat_marks=True, own_counts=True) -> int:
     """Recompute the tables (and the repeat marks, ``tracker.reports.repeats``) from the cases;
     returns the number of day rows. ``clocks_only``: the running-clock table alone;
-    ``repeat_marks=False``: not the marks (migration 0004 runs before their table exists)."""
+    ``repeat_marks=False``, ``own_counts=False``: not the marks, not ``unit_month_counts``
+    (migration 0004 runs before their tables exist)."""
     connection.execute(delete(CLOCK_TABLE))
     connection.execute(CLOCK_TABLE.insert().from_select(list(CLOCK_KEY) + ["clocks"],
                                                         _clocks_from_scratch(connection)))
@@ -368,9 +412,17 @@ def rebuild(connection, *, clocks_only=False, repeat_marks=True) -> int:
         connection.execute(TABLE.insert().from_select(list(KEY + VALUES), _from_scratch(connection)))
         connection.execute(MONTH_TABLE.insert().from_select(list(MONTH_KEY + VALUES),
                                                             _months_of(connection, TABLE)))
+        if own_counts:
+            rebuild_own(connection)
         if repeat_marks:
             repeats.rebuild(connection)
     return connection.scalar(select(func.count()).select_from(TABLE))
+
+
+def rebuild_own(connection) -> None:
+    """Recompute ``unit_month_counts`` alone (migration 0007 fills it this way)."""
+    connection.execute(delete(OWN_TABLE))
+    connection.execute(OWN_TABLE.insert().from_select(list(OWN_KEY + OWN_VALUES), _own_from_scratch(connection)))
 
 
 def _normalised(rows, key_names=KEY, value_names=VALUES):
@@ -395,6 +447,7 @@ def check(connection) -> list[str]:
         (TABLE, KEY, VALUES, scratch),
         (MONTH_TABLE, MONTH_KEY, VALUES, _months_of(connection, scratch)),
         (CLOCK_TABLE, CLOCK_KEY, ("clocks",), _clocks_from_scratch(connection)),
+        (OWN_TABLE, OWN_KEY, OWN_VALUES, _own_from_scratch(connection)),
         (AUDIT_TABLE, AUDIT_KEY, AUDIT_VALUES, _audit_sources(connection)[0]),
         (SECTION_TABLE, SECTION_KEY, SECTION_VALUES, _audit_sources(connection)[1]),
     ):
