@@ -34,7 +34,9 @@ def upgrade():
         sa.ForeignKeyConstraint(["unit_id"], ["units.id"], name=op.f("fk_unit_month_counts_unit_id_units")),
         sa.PrimaryKeyConstraint("unit_id", "month", name=op.f("pk_unit_month_counts")),
     )
-    op.create_index("ix_unit_month_counts_month", "unit_month_counts", ["month", "unit_id"])
+    op.create_index("ix_unit_month_counts_month", "unit_month_counts",
+                    ["month", "unit_id", "received", "determined", "determined_general", "determined_serious",
+                     "determined_grave"])
     from tracker.reports import stats
 
     stats.rebuild_own(op.get_bind())

@@ -144,8 +144,9 @@ class UnitMonthCount(db.Model):
     determined_serious: Mapped[int] = mapped_column(default=0)
     determined_grave: Mapped[int] = mapped_column(default=0)
 
-    # The organisation's window: a range of months over every unit.
-    __table_args__ = (Index("ix_unit_month_counts_month", "month", "unit_id"),)
+    # The organisation's window: a range of months over every unit, read from the index alone.
+    __table_args__ = (Index("ix_unit_month_counts_month", "month", "unit_id", "received", "determined",
+                            "determined_general", "determined_serious", "determined_grave"),)
 
 
 class RunningClockStat(db.Model):
