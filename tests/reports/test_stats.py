@@ -4,6 +4,7 @@ Every change reaches it in the same transaction: registration, the workflow, clo
 interviews, measures, merging, moving a unit; a bulk load is repaired by ``rebuild``. ``check``
 compares the table with a computation from scratch and names the rows that differ.
 """
+from contextlib import nullcontext
 from datetime import datetime, time, timedelta
 
 import pytest
@@ -181,3 +182,26 @@ def test_deferred_changes_are_applied_once_at_the_end(people, org, make_case):
     assert f.headline(selection).cases == 2
     assert {row.key: row.cases for row in f.by_channel(selection)}[Channel.media] == 1
     assert stats.check(connection) == []
+
+
+@pytest.mark.parametrize("defer", [False, True])
+def test_a_batch_registered_outside_the_unit_of_work_is_counted(people, org, defer):
+    """register_cases writes a batch with one INSERT per table, which the flush hook never sees:
+    it counts the cases and their clocks itself, at once or when the deferred block ends."""
+    today = f.local_date(utcnow())
+    selection = Selection(people.sup, org.company, Period(today - timedelta(days=30), today))
+    received = utcnow() - timedelta(days=2)
+    items = [ops.NewCase(Channel.hotline_95598, unit, received, f"批量登记{i}",
+                         complainant=ops.Complainant(phone="13800000000"), external_ref=f"BATCH-{i}")
+             for i, unit in enumerate([org.hall, org.team, org.other_station])]
+    with stats.deferred(db.session) if defer else nullcontext():
+        registered = ops.register_cases(items, actor=people.sup)
+        if defer:
+            assert f.headline(selection).cases == 0
+    assert f.headline(selection).cases == 3
+    assert f.headline(selection, now=received + timedelta(days=400)).overdue_steps == 6  # contact + handling each
+    assert in_step()
+    case = registered[1][0]
+    assert case in db.session and case.unit is org.team and {d.kind for d in case.deadlines} == {
+        DeadlineKind.contact, DeadlineKind.handling}
+    assert case.state.value == "registered" and case.version == 1 and not case.measures

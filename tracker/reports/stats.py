@@ -295,6 +295,21 @@ def _after_flush(session, _flush_context):
         apply_changes(connection, before, after)
 
 
+def note_inserted(session, case_ids) -> None:
+    """Count new cases written outside a flush (``tracker.core.database.insert_loaded``), with
+    their clocks, as the flush hook counts the ones it sees: at once, or at the end of the
+    ``deferred`` block. (They have no repeat marks: a new case has no responsibilities.)"""
+    if not case_ids:
+        return
+    connection = session.connection()
+    after = _contributions(connection, set(case_ids))
+    deferred = session.info.get("case_stats_deferred")
+    if deferred is not None:
+        deferred.append(({}, after))
+    else:
+        apply_changes(connection, {}, after)
+
+
 @contextmanager
 def deferred(session):
     """Within the block, collect each flush's changes and apply their sum once at the end:
