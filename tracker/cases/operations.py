@@ -191,7 +191,7 @@ def register_cases(items, *, actor) -> list[tuple[Case, bool]]:
 
 
 def _write_new_cases(cases, actor, dates) -> list[NewEvent]:
-    """Number the cases, start their clocks, write both (one flush); their history events."""
+    """Number the cases, start their clocks, write both; their history events."""
     db.session.flush()  # rows the caller left pending take their ids first (reserve_ids reads SQLite's max)
     connection = db.session.connection()
     kinds = [_intake_clocks(case) for case in cases]

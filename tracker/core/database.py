@@ -9,7 +9,7 @@ from flask import has_request_context, request
 from sqlalchemy import DateTime, Enum, event, func, insert, inspect, select, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import make_transient_to_detached
-from sqlalchemy.orm.attributes import instance_dict, set_committed_value
+from sqlalchemy.orm.attributes import instance_dict
 from sqlalchemy.orm.interfaces import MANYTOONE
 from sqlalchemy.types import TypeDecorator
 
@@ -147,7 +147,6 @@ def object_belongs_to_dialect(obj, dialect_name: str) -> bool:
     return dialect_name in wanted
 
 
-
 def insert_loaded(session, *groups) -> None:
     """INSERT new ORM objects, their primary keys already set (``reserve_ids``), with one
     executemany per group outside the unit of work, and attach them to ``session`` as if they
@@ -176,10 +175,12 @@ def _rows_of(objects) -> list[dict]:
     column attributes are filled with the values written."""
     mapper = inspect(type(objects[0]))
     if mapper.version_id_col is not None or any(c.server_default is not None for c in mapper.local_table.c):
-        raise TypeError(f"cannot insert {mapper.class_.__name__} outside a flush: the database sets some of its values")
+        raise TypeError(f"cannot insert {mapper.class_.__name__} outside a flush: "
+                        "the database sets some of its values")
     attributes = [(attr.key, attr.columns[0].key, attr.columns[0]) for attr in mapper.column_attrs]
     foreign_keys = [  # (relationship, [(column key, attribute of the target)])
-        (rel.key, [(local.key, rel.mapper.get_property_by_column(remote).key) for local, remote in rel.local_remote_pairs])
+        (rel.key, [(local.key, rel.mapper.get_property_by_column(remote).key)
+                   for local, remote in rel.local_remote_pairs])
         for rel in mapper.relationships if rel.direction is MANYTOONE
     ]
     rows = []

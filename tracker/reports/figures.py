@@ -721,7 +721,8 @@ def _own_cases(selection, kind, first_day, last_day):
     unit_id = _by_unit(selection)
     if kind == RECEIVED:
         # count(*): the indexes of the cases by receipt cover the query
-        stmt = select(unit_id, func.count()).where(Case.received_at >= period.start, Case.received_at < period.end)
+        stmt = select(unit_id, func.count()).where(Case.received_at >= period.start,
+                                                   Case.received_at < period.end)
     else:
         stmt = select(
             unit_id, func.count(),

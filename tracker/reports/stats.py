@@ -256,7 +256,8 @@ def apply_changes(connection, before: dict, after: dict) -> None:
     rows = [dict(zip(CLOCK_KEY, k), clocks=n) for k, n in sorted(clocks.items()) if n]
     if rows:
         connection.execute(_adding(connection, CLOCK_TABLE, CLOCK_KEY, values=("clocks",)), rows)
-    rows = [dict(zip(OWN_KEY, k)) | dict(zip(OWN_VALUES, values)) for k, values in sorted(own.items()) if any(values)]
+    rows = [dict(zip(OWN_KEY, k)) | dict(zip(OWN_VALUES, values))
+            for k, values in sorted(own.items()) if any(values)]
     if rows:
         connection.execute(_adding(connection, OWN_TABLE, OWN_KEY, values=OWN_VALUES), rows)
 
@@ -400,13 +401,20 @@ def _own_from_scratch(connection):
             return cast(func.date_trunc("month", func.timezone("Asia/Shanghai", column)), Date)
         return func.date(column, "+8 hours", "start of month")
 
-    zero = literal(0)
-    received = select(Case.unit_id, local_month(Case.received_at).label("month"), literal(1).label("received"),
-                      *[zero.label(name) for name in OWN_VALUES[1:]]).where(Case.merged_into_id.is_(None))
-    determined = select(
-        Case.unit_id, local_month(Case.determined_at).label("month"), zero.label("received"), literal(1).label("determined"),
-        *[sql_case((Case.severity == Severity(severity), 1), else_=0).label(f"determined_{severity}") for severity in SEVERITY_COLUMNS],
-    ).where(Case.merged_into_id.is_(None), Case.outcome.in_(DETERMINATION_OUTCOMES), Case.determined_at.is_not(None))
+    zero, one = literal(0), literal(1)
+    received = (
+        select(Case.unit_id, local_month(Case.received_at).label("month"), one.label("received"),
+               *[zero.label(name) for name in OWN_VALUES[1:]])
+        .where(Case.merged_into_id.is_(None))
+    )
+    by_severity = [sql_case((Case.severity == Severity(name), 1), else_=0).label(f"determined_{name}")
+                   for name in SEVERITY_COLUMNS]
+    determined = (
+        select(Case.unit_id, local_month(Case.determined_at).label("month"), zero.label("received"),
+               one.label("determined"), *by_severity)
+        .where(Case.merged_into_id.is_(None), Case.outcome.in_(DETERMINATION_OUTCOMES),
+               Case.determined_at.is_not(None))
+    )
     both = received.union_all(determined).subquery("own")
     return (select(both.c.unit_id, both.c.month, *[func.sum(both.c[name]).label(name) for name in OWN_VALUES])
             .group_by(both.c.unit_id, both.c.month))
@@ -437,7 +445,8 @@ def rebuild(connection, *, clocks_only=False, repeat_marks=True, own_counts=True
 def rebuild_own(connection) -> None:
     """Recompute ``unit_month_counts`` alone (migration 0007 fills it this way)."""
     connection.execute(delete(OWN_TABLE))
-    connection.execute(OWN_TABLE.insert().from_select(list(OWN_KEY + OWN_VALUES), _own_from_scratch(connection)))
+    connection.execute(OWN_TABLE.insert().from_select(list(OWN_KEY + OWN_VALUES),
+                                                      _own_from_scratch(connection)))
 
 
 def _normalised(rows, key_names=KEY, value_names=VALUES):
