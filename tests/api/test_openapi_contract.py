@@ -22,7 +22,7 @@ pytest 9 (it sets ``Function._nodeid``), so the test asks each operation for its
 strategy (``operation.as_strategy``) and collects the failures of all operations.
 """
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 
 import pytest
 import schemathesis
@@ -44,8 +44,10 @@ from tracker.audits.states import AuditAction
 from tracker.cases.evidence import store_attachment
 from tracker.cases.models import Attachment, Case, ViolationType
 from tracker.cases.states import Action
+from tracker.core.database import utcnow
 from tracker.extensions import db
 from tracker.reports import bulletins as bulletin_ops
+from tracker.reports.figures import local_date
 from tracker.reports.models import Bulletin, Feedback
 from tracker.seed.demo import seed_demo
 from tracker.units.models import Unit
@@ -78,7 +80,7 @@ CHECKS = [
 def _more_objects():
     """What the demo seed leaves out: a published and a draft bulletin, feedback, evidence."""
     users = {u.username: u for u in db.session.scalars(select(User))}
-    today = date.today()
+    today = local_date(utcnow())
     published = bulletin_ops.create_bulletin(
         actor=users["sup_wang"], title="契约测试通报", period_from=today - timedelta(days=60), period_to=today
     )

@@ -1,14 +1,17 @@
 """An external supervisor (行风监督员) reads a bulletin a supervisor has just published, on the web and
 as PDF, and is kept away from cases in the browser."""
 import re
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 from playwright.sync_api import expect
 
+from tracker.core.database import utcnow
+from tracker.reports.figures import local_date
+
 
 def test_external_supervisor_reads_a_published_bulletin_and_nothing_else(person):
-    last_month = date.today().replace(day=1) - timedelta(days=1)  # the period the form proposes
+    last_month = local_date(utcnow()).replace(day=1) - timedelta(days=1)  # the period the form proposes
     title = f"{last_month.year}年{last_month.month}月供电服务质量监督通报"
     introduction = f"现将{last_month.month}月份各单位供电服务监督检查及投诉处理情况通报如下。"
 

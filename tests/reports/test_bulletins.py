@@ -5,9 +5,10 @@ Runs on SQLite and PostgreSQL (TEST_DATABASE_URL).
 import json
 import shutil
 import subprocess
-from datetime import date, timedelta
+from datetime import datetime, timedelta, timezone
 
 import pytest
+import time_machine
 from sqlalchemy import select
 
 from tests.cases.conftest import determination, make_case, people, run_to, violation_type  # noqa: F401
@@ -20,11 +21,12 @@ from tracker.core.errors import InvalidTransition, NotFound, PermissionDenied, V
 from tracker.core.history import HistoryEvent
 from tracker.extensions import db
 from tracker.reports import bulletins as bl
+from tracker.reports.figures import local_date
 from tracker.reports.models import Bulletin
 from tracker.reports.states import BulletinState
 from tracker.units import operations as unit_ops
 
-TODAY = date.today()
+TODAY = local_date(utcnow())  # Beijing's date: from 16:00 UTC it is already tomorrow there
 PERIOD = {"period_from": (TODAY - timedelta(days=30)).isoformat(), "period_to": (TODAY + timedelta(days=1)).isoformat()}
 
 # Personal data planted in a case: none of it may reach a bulletin.
@@ -402,3 +404,12 @@ def test_supervisor_drafts_previews_and_publishes_on_the_web(client, org, people
     assert client.get(f"/bulletins/{bulletin.id}").status_code == 200
     assert client.get("/bulletins/new").status_code == 403
     assert client.post(f"/bulletins/{bulletin.id}/correct").status_code == 403
+
+
+def test_the_new_bulletin_form_proposes_last_month_in_beijing(client, people):
+    """At 01:00 on December 1st in Beijing it is still November 30th in UTC: the form proposes
+    November, the month that has just ended where the users are."""
+    with time_machine.travel(datetime(2026, 11, 30, 17, 0, tzinfo=timezone.utc)):
+        _login(client, "sup_a")
+        page = client.get("/bulletins/new").get_data(as_text=True)
+    assert 'value="2026-11-01"' in page and 'value="2026-11-30"' in page

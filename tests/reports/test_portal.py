@@ -6,7 +6,7 @@ only the portal, bulletins, feedback, account, help and login pages may answer 2
 must not show personal data or staff names.
 """
 import json
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from werkzeug.routing import AnyConverter, IntegerConverter
@@ -14,13 +14,15 @@ from werkzeug.routing import AnyConverter, IntegerConverter
 from tests.cases.conftest import make_case, people, run_to, violation_type  # noqa: F401
 from tests.conftest import PASSWORD
 from tracker.cases.states import CaseState
+from tracker.core.database import utcnow
 from tracker.core.errors import InvalidTransition, PermissionDenied
 from tracker.core.history import HistoryEvent
 from tracker.extensions import db
 from tracker.reports import bulletins as bl
+from tracker.reports.figures import local_date
 from tracker.reports.models import Feedback
 
-TODAY = date.today()
+TODAY = local_date(utcnow())  # Beijing's date: from 16:00 UTC it is already tomorrow there
 
 
 def _login(client, username):

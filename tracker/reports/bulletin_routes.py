@@ -5,21 +5,23 @@ staff, the bulletin page and its PDF for everybody signed in (drafts only for st
 ``portal``: the home of external supervisors (行风监督员) — published bulletins, the latest
 published unit rankings (frozen content only) and their feedback with its answers.
 """
-from datetime import date, timedelta
+from datetime import timedelta
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from tracker.accounts.forms import ConfirmForm
+from tracker.core.database import utcnow
 from tracker.core.errors import DomainError, InvalidTransition, NotFound
 from tracker.core.forms import populate_errors
 from tracker.core.pdf import pdf_response
 from tracker.core.permissions import is_external, scope_path
 from tracker.extensions import db
-from tracker.reports import bulletin_render as render
 from tracker.reports import bulletins as bl
+from tracker.reports import bulletin_render as render
 from tracker.reports.bulletin_forms import AnswerForm, BulletinForm, FeedbackForm
+from tracker.reports.figures import local_date
 from tracker.reports.models import Bulletin, Feedback
 from tracker.reports.states import BulletinState
 from tracker.units.queries import get_unit_by_code, unit_choices
@@ -85,7 +87,7 @@ def create():
     _require_manager()
     form = _bulletin_form()
     if request.method == "GET":
-        first_of_month = date.today().replace(day=1)
+        first_of_month = local_date(utcnow()).replace(day=1)  # Beijing's month, whatever the server's zone
         form.period_to.data = first_of_month - timedelta(days=1)
         form.period_from.data = form.period_to.data.replace(day=1)
     if form.validate_on_submit():
