@@ -280,8 +280,16 @@ class UI:
         summary = self.action_summary(action_label)
         expect(summary).to_have_count(1)
         details = self.page.locator("details", has=summary)
-        if details.get_attribute("open") is None:
+        for _attempt in range(3):  # a click while the page still settles may leave it closed
+            if details.evaluate("element => element.open"):
+                break
             summary.click()
+            try:
+                expect(details).to_have_js_property("open", True, timeout=2000)
+                break
+            except AssertionError:
+                continue
+        expect(details).to_have_js_property("open", True)
         return details.locator("form")
 
     def act(self, action_label: str, fields=None, selects=None):
