@@ -30,7 +30,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, case as sql_case, func, literal, literal_column, select, tuple_
+from sqlalchemy import case as sql_case, func, literal, literal_column, select, tuple_
 from sqlalchemy.orm import aliased, selectinload
 
 from tracker.cases.models import Case, Deadline, Measure, Responsibility, ViolationType
