@@ -26,6 +26,7 @@ from tracker.cases.states import Channel, Severity, ViolationCategory
 from tracker.core.database import utcnow
 from tracker.extensions import db
 from tracker.reports import bulletins as bulletin_ops
+from tracker.reports.figures import local_date
 from tracker.reports.models import ReportJob
 
 ANON, ADMIN, SUP, SUP_OUT, HEAD, HEAD_OUT, EXT = "anon", "admin", "sup", "sup_out", "head", "head_out", "ext"
@@ -144,7 +145,7 @@ def world(org, make_user, app, tmp_path, monkeypatch):
     audit_ops.approve_audit(approved, actor=reviewer, version=approved.version)
     draft = audit_ops.create_audit(actor=users[SUP], kind=AuditKind.mystery_shop, template=template,
                                    unit=org.hall, visited_at=utcnow() - timedelta(hours=5))
-    today = utcnow().date()
+    today = local_date(utcnow())
     plan = create_plan(actor=users[SUP], name="季度暗访计划", period_from=today, period_to=today + timedelta(days=60))
     add_plan_entry(plan, actor=users[SUP], unit=org.hall, auditor=users[SUP], kind=AuditKind.mystery_shop,
                    planned_on=today + timedelta(days=3))

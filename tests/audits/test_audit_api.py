@@ -4,6 +4,7 @@ from datetime import timedelta
 from tests.audits.audit_fixtures import checklist, crew, make_audit, submitted, vtypes  # noqa: F401
 from tracker.core.database import utcnow
 from tracker.extensions import db
+from tracker.reports.figures import local_date
 
 ALL_PASS = [{"item_code": c, "result": "pass", "note": ""} for c in ("I1", "I2", "I3", "I4")]
 
@@ -113,7 +114,7 @@ def test_list_filters_paging_and_scope(client, api_token, make_audit, crew, org)
     second = client.get("/api/v1/audits", query_string={"limit": 2, "cursor": first["next_cursor"]},
                         headers=reviewer).get_json()
     assert len(first["items"]) == 2 and len(second["items"]) == 2 and second["next_cursor"] is None
-    today = utcnow().date().isoformat()
+    today = local_date(utcnow()).isoformat()  # Beijing's date, as the API reads from/to
     team_only = client.get("/api/v1/audits", query_string={"unit": org.team.code, "state": "draft", "kind": "mystery_shop",
                                                            "from": "2020-01-01", "to": today}, headers=reviewer).get_json()
     assert [a["id"] for a in team_only["items"]] == [draft.id]

@@ -22,6 +22,7 @@ from tests.browser.support import DESKTOP, PASSWORD, UI
 from tests.conftest import make_app
 from tracker.core.database import normalize_url
 from tracker.extensions import db
+from tracker.reports.figures import local_date
 
 HERE = Path(__file__).resolve().parent
 CHROMIUM = "/usr/bin/chromium"
@@ -130,7 +131,7 @@ def records(live_server):
         audit = audit_ops.create_audit(
             actor=user("sup_wang"), kind="mystery_shop", template=active_template("HALL-MS"),
             unit=get_unit_by_code("JZ-QH-CG-H1"), visited_at=utcnow())
-        today = utcnow().date()
+        today = local_date(utcnow())
         bulletin = bulletins.create_bulletin(actor=user("sup_liu"), title="供电服务质量监督通报（演示）",
                                              period_from=today.replace(month=1, day=1), period_to=today,
                                              introduction="本期通报各单位服务质量监督情况。")
