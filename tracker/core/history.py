@@ -13,7 +13,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, String, insert, select
+import orjson
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, cast, insert, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tracker.core.database import UTCDateTime, utcnow
@@ -158,12 +159,15 @@ def verify_chain(batch_size: int = 10_000) -> VerifyResult:
     """Recompute every hash in order; name the first event whose link or content is wrong.
 
     Plain rows in keyset batches (``seq > last``), not ORM objects: constant memory, no
-    server-side cursor, and about three times faster over millions of events.
+    server-side cursor, and about three times faster over millions of events. Each event is
+    checked with orjson first (``_fast_hash``); only an event that fails that check is hashed
+    again with the canonical ``json.dumps`` before it counts as broken.
     """
     prev_hash, expected_seq, checked = GENESIS_HASH, 1, 0
     c = HistoryEvent.__table__.c
     stmt = (
-        select(c.seq, c.at, c.actor_id, c.actor_name, c.action, c.subject, c.data, c.prev_hash, c.hash)
+        # The payload as stored text: orjson parses it, instead of the driver's json.loads.
+        select(c.seq, c.at, c.actor_id, c.actor_name, c.action, c.subject, cast(c.data, Text), c.prev_hash, c.hash)
         .order_by(c.seq)
         .limit(batch_size)
     )
@@ -172,8 +176,10 @@ def verify_chain(batch_size: int = 10_000) -> VerifyResult:
         rows = db.session.execute(stmt if last_seq is None else stmt.where(c.seq > last_seq)).all()
         for seq, at, actor_id, actor_name, action, subject, data, stored_prev, stored_hash in rows:
             checked += 1
-            payload = _payload(seq, at, actor_id, actor_name, action, subject, data)
-            if seq != expected_seq or stored_prev != prev_hash or compute_hash(prev_hash, payload) != stored_hash:
+            if seq != expected_seq or stored_prev != prev_hash or (
+                _fast_hash(prev_hash, seq, at, actor_id, actor_name, action, subject, data) != stored_hash
+                and _canonical_hash(prev_hash, seq, at, actor_id, actor_name, action, subject, data) != stored_hash
+            ):
                 return VerifyResult(False, checked, seq if seq == expected_seq else expected_seq)
             prev_hash, expected_seq = stored_hash, expected_seq + 1
         if len(rows) < batch_size:
@@ -184,3 +190,26 @@ def verify_chain(batch_size: int = 10_000) -> VerifyResult:
         # Events were removed from the end.
         return VerifyResult(False, checked, expected_seq)
     return VerifyResult(True, checked, None)
+
+
+def _fast_hash(prev_hash, seq, at, actor_id, actor_name, action, subject, data_text) -> str | None:
+    """``compute_hash`` through orjson, about ten times faster than ``json`` both ways. For strings,
+    integers, booleans, null, lists and objects orjson writes exactly what ``canonical_json`` writes
+    (sorted keys, no spaces, UTF-8 rather than escapes); floats it may write differently (``1e-5``
+    for ``1e-05``). So a mismatch proves nothing by itself, and the caller then asks
+    ``_canonical_hash``: the fast path can only spare work, never pass a wrong event."""
+    try:
+        data = orjson.loads(data_text) if data_text is not None else None
+        text = orjson.dumps(_payload(seq, at, actor_id, actor_name, action, subject, data),
+                            option=orjson.OPT_SORT_KEYS)
+    except (orjson.JSONDecodeError, orjson.JSONEncodeError):  # NaN, integers beyond 64 bits
+        return None
+    return hashlib.sha256(prev_hash.encode() + text).hexdigest()
+
+
+def _canonical_hash(prev_hash, seq, at, actor_id, actor_name, action, subject, data_text) -> str | None:
+    try:
+        data = json.loads(data_text) if data_text is not None else None
+    except ValueError:
+        return None
+    return compute_hash(prev_hash, _payload(seq, at, actor_id, actor_name, action, subject, data))
