@@ -417,7 +417,11 @@ class Raw:
                          "NULL AND deadlines.cancelled_at IS NULL AND deadlines.paused_at IS NULL AND "
                          "deadlines.due_at < :now)")
             params["now"] = self.time_value(datetime.now(timezone.utc))
-        if filters.get("q"):
+        if filters.get("q") and self.dialect == "sqlite" and len(filters["q"]) >= 3:
+            # The trigram index, as tracker.cases.search uses it on SQLite.
+            where.append("cases.id IN (SELECT rowid FROM cases_fts WHERE cases_fts MATCH :q)")
+            params["q"] = '"' + filters["q"].replace('"', '""') + '"'
+        elif filters.get("q"):
             where.append("(" + " OR ".join(self.ilike(f"cases.{c}", filters["q"]) for c in
                                            ("summary", "details", "number", "external_ref")) + ")")
             params["q"] = f"%{filters['q']}%"

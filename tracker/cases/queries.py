@@ -4,12 +4,13 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import exists, func, or_, select
+from sqlalchemy import exists, func, select
 from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
 from tracker.cases.models import Case, Deadline, Responsibility
 from tracker.cases.permissions import can_view_case
 from tracker.cases.privacy import normalise_phone
+from tracker.cases.search import text_condition
 from tracker.cases.states import DETERMINATION_OUTCOMES, CaseState, Channel, Severity
 from tracker.core.database import utcnow
 from tracker.core.errors import NotFound
@@ -112,27 +113,12 @@ def filtered_cases(user, filters: CaseFilters):
         stmt = stmt.where(Case.received_at >= local_day_start(filters.date_from))
     if filters.date_to is not None:
         stmt = stmt.where(Case.received_at < local_day_start(filters.date_to + timedelta(days=1)))
-    if filters.q:
-        # Substring match works for Chinese without word segmentation. A term without letter case
-        # (Chinese, digits) matches the same rows with LIKE as with ILIKE, and PostgreSQL runs LIKE
-        # several times faster: ILIKE case-folds every text it reads.
-        term = filters.q.strip()
-        like = f"%{_escape_like(term)}%"
-        cased = term.lower() != term.upper()
-        stmt = stmt.where(
-            or_(*(
-                column.ilike(like, escape="\\") if cased else column.like(like, escape="\\")
-                for column in (Case.summary, Case.details, Case.number, Case.external_ref)
-            ))
-        )
+    if filters.q and (term := filters.q.strip()):
+        stmt = stmt.where(text_condition(term, db.session.get_bind().dialect.name))
     if filters.phone:
         # Searchable without being shown: the phone is matched, never put in the results.
         stmt = stmt.where(Case.complainant_phone == normalise_phone(filters.phone))
     return stmt
-
-
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def list_cases(user, filters: CaseFilters, *, sort="received_desc", cursor=None, limit=50, options=None):

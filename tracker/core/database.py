@@ -6,7 +6,7 @@ import sqlite3
 from datetime import datetime, timezone
 
 from flask import has_request_context, request
-from sqlalchemy import DateTime, Enum, event, func, insert, inspect, select, text
+from sqlalchemy import DateTime, Enum, Table, event, func, insert, inspect, select, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import instance_dict
@@ -139,7 +139,13 @@ def enum_column_type(enum_cls: type[enum.Enum], name: str):
 
 def object_belongs_to_dialect(obj, dialect_name: str) -> bool:
     """False for schema objects the models create on another database only
-    (``Index(...).ddl_if(dialect=...)``): Alembic's comparisons leave them out there."""
+    (``Index(...).ddl_if(dialect=...)``): Alembic's comparisons leave them out there. Also false
+    for SQLite's text-search index (``tracker.cases.search``), which a migration creates outside
+    the models."""
+    from tracker.cases.search import is_search_index_table
+
+    if isinstance(obj, Table) and is_search_index_table(obj.name):
+        return False
     condition = getattr(obj, "_ddl_if", None)
     if condition is None or condition.dialect is None:
         return True
