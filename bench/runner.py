@@ -397,6 +397,17 @@ class Raw:
             return f"{column} ILIKE :q ESCAPE '\\'"
         return f"lower({column}) LIKE lower(:q) ESCAPE '\\'"
 
+    def few_matches(self, term):
+        """tracker.cases.search: a term of three characters or more with at most FTS_DRIVE_LIMIT
+        matches is read from the trigram index."""
+        from tracker.cases.search import FTS_DRIVE_LIMIT, TRIGRAM
+
+        if len(term) < TRIGRAM:
+            return False
+        (found,), = self.run(f"SELECT count(*) FROM (SELECT rowid FROM cases_fts WHERE cases_fts MATCH :q "
+                             f"LIMIT {FTS_DRIVE_LIMIT + 1})", {"q": '"' + term.replace('"', '""') + '"'})
+        return found <= FTS_DRIVE_LIMIT
+
     def in_list(self, name, values):
         marks = ", ".join(f":{name}{i}" for i in range(len(values)))
         return f"({marks})" if values else "(NULL)", {f"{name}{i}": v for i, v in enumerate(values)}
@@ -417,7 +428,7 @@ class Raw:
                          "NULL AND deadlines.cancelled_at IS NULL AND deadlines.paused_at IS NULL AND "
                          "deadlines.due_at < :now)")
             params["now"] = self.time_value(datetime.now(timezone.utc))
-        if filters.get("q") and self.dialect == "sqlite" and len(filters["q"]) >= 3:
+        if filters.get("q") and self.dialect == "sqlite" and self.few_matches(filters["q"]):
             # The trigram index, as tracker.cases.search uses it on SQLite.
             where.append("cases.id IN (SELECT rowid FROM cases_fts WHERE cases_fts MATCH :q)")
             params["q"] = '"' + filters["q"].replace('"', '""') + '"'

@@ -1,12 +1,14 @@
 """The case search: a term anywhere in the summary, details, number or reference, any letter case.
 
 On SQLite a term of three characters or more is looked up in the FTS5 trigram index
-(tracker/cases/search.py), a shorter one with LIKE; on PostgreSQL always LIKE/ILIKE. Whichever
-path, the cases found are those that hold the term."""
+(tracker/cases/search.py) unless it has many matches, a shorter one with LIKE; on PostgreSQL
+always LIKE/ILIKE. Whichever path, the cases found are those that hold the term."""
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select, text
 
+from tracker.cases import search
 from tracker.cases.models import Case
 from tracker.cases.queries import CaseFilters, filtered_cases
 from tracker.extensions import db
@@ -33,9 +35,12 @@ def _holding(cases, term):
                    for value in (case.summary, case.details, case.number, case.external_ref))}
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@pytest.mark.parametrize("drive_limit", [search.FTS_DRIVE_LIMIT, 0], ids=["rare term", "common term"])
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data())
-def test_a_search_finds_exactly_the_cases_that_hold_the_term(org, people, make_case, data):
+def test_a_search_finds_exactly_the_cases_that_hold_the_term(org, people, make_case, monkeypatch, drive_limit, data):
+    """On SQLite a term with more matches than the limit is searched with LIKE: both paths."""
+    monkeypatch.setattr(search, "FTS_DRIVE_LIMIT", drive_limit)
     if not db.session.scalar(select(Case.id).where(Case.external_ref == "REF-电费-A1")):
         for i, (summary, details) in enumerate(TEXTS):
             make_case(summary=summary, details=details, external_ref=f"REF-电费-A{i + 1}" if i % 2 == 0 else None)

@@ -114,7 +114,7 @@ def filtered_cases(user, filters: CaseFilters):
     if filters.date_to is not None:
         stmt = stmt.where(Case.received_at < local_day_start(filters.date_to + timedelta(days=1)))
     if filters.q and (term := filters.q.strip()):
-        stmt = stmt.where(text_condition(term, db.session.get_bind().dialect.name))
+        stmt = stmt.where(text_condition(term, db.session))
     if filters.phone:
         # Searchable without being shown: the phone is matched, never put in the results.
         stmt = stmt.where(Case.complainant_phone == normalise_phone(filters.phone))

@@ -9,13 +9,23 @@ three characters or more is therefore looked up in ``cases_fts``, an FTS5 table 
 ``trigram`` tokenizer over the same four columns (migration 0008; its triggers keep it in step with
 every INSERT, UPDATE and DELETE of ``cases``). A trigram index finds substrings of three characters
 or more, case-insensitively, exactly as the ``LIKE`` it replaces; a shorter term (电费) still scans.
+
+The index answers *which* cases hold the term, not which are the newest in the user's scope, so
+the page reads every match by id and sorts them: cheap for a rare term, not for a common one (at a
+million cases on a slow day, about 2.8 µs a match: 56 ms for 20,000 matches, 706 ms for 347,000).
+A common term is found quickly by scanning the cases newest first, as before (the newest 50 of a
+county's matches for a term in 35 % of the cases: 6 ms). So the matches are counted first, up to
+``FTS_DRIVE_LIMIT``; with more, the search uses ``LIKE``. The limit is where the two cost about the
+same for a county of 45,000 cases (30,000 matches, about 85 ms either way); for a smaller scope
+the index stays cheaper further, for the whole organisation the scan wins sooner.
 """
-from sqlalchemy import Column, Integer, MetaData, Table, Text, or_, select
+from sqlalchemy import Column, Integer, MetaData, Table, Text, func, or_, select
 
 from tracker.cases.models import Case
 
 FTS_TABLE = "cases_fts"
 TRIGRAM = 3  # the shortest term the trigram index can find
+FTS_DRIVE_LIMIT = 30_000  # matches up to which the page is read from the index's list
 
 # Not in the application's metadata: the migration creates it, on SQLite only.
 _fts = Table(FTS_TABLE, MetaData(), Column("rowid", Integer), Column(FTS_TABLE, Text))
@@ -28,12 +38,16 @@ def is_search_index_table(name: str) -> bool:
     return name == FTS_TABLE or name.startswith(FTS_TABLE + "_")
 
 
-def text_condition(term: str, dialect_name: str):
-    """SQL: the case holds ``term`` (stripped, not empty) in one of the searched columns."""
-    if dialect_name == "sqlite" and len(term) >= TRIGRAM:
+def text_condition(term: str, session):
+    """SQL: the case holds ``term`` (stripped, not empty) in one of the searched columns. On SQLite
+    this may count the term's matches first (one statement)."""
+    if session.get_bind().dialect.name == "sqlite" and len(term) >= TRIGRAM:
         # A phrase of one string: FTS5's own syntax (AND, OR, NEAR, *, ^) stays literal text.
         phrase = '"' + term.replace('"', '""') + '"'
-        return Case.id.in_(select(_fts.c.rowid).where(_fts.c[FTS_TABLE].op("MATCH")(phrase)))
+        matches = select(_fts.c.rowid).where(_fts.c[FTS_TABLE].op("MATCH")(phrase))
+        found = session.scalar(select(func.count()).select_from(matches.limit(FTS_DRIVE_LIMIT + 1).subquery()))
+        if found <= FTS_DRIVE_LIMIT:
+            return Case.id.in_(matches)
     like = f"%{_escape_like(term)}%"
     # A term without letter case (Chinese, digits) matches the same rows with LIKE as with ILIKE,
     # and PostgreSQL runs LIKE several times faster: ILIKE case-folds every text it reads.
