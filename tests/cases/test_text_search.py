@@ -38,12 +38,14 @@ def _holding(cases, term):
 @pytest.mark.parametrize("drive_limit", [search.FTS_DRIVE_LIMIT, 0], ids=["rare term", "common term"])
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data())
-def test_a_search_finds_exactly_the_cases_that_hold_the_term(org, people, make_case, monkeypatch, drive_limit, data):
+def test_a_search_finds_exactly_the_cases_that_hold_the_term(org, people, make_case, monkeypatch, drive_limit,
+                                                             data):
     """On SQLite a term with more matches than the limit is searched with LIKE: both paths."""
     monkeypatch.setattr(search, "FTS_DRIVE_LIMIT", drive_limit)
     if not db.session.scalar(select(Case.id).where(Case.external_ref == "REF-电费-A1")):
         for i, (summary, details) in enumerate(TEXTS):
-            make_case(summary=summary, details=details, external_ref=f"REF-电费-A{i + 1}" if i % 2 == 0 else None)
+            reference = f"REF-电费-A{i + 1}" if i % 2 == 0 else None
+            make_case(summary=summary, details=details, external_ref=reference)
     cases = db.session.scalars(select(Case)).all()
     texts = [value for case in cases for value in (case.summary, case.details, case.number, case.external_ref)
              if value]

@@ -34,7 +34,8 @@ def test_events_orjson_writes_differently_verify_and_their_tampering_is_found(ap
     result = verify_chain()
     assert result.ok and result.checked >= 3
 
-    stored = db.session.scalar(text("SELECT CAST(data AS TEXT) FROM history_events WHERE seq = :s"), {"s": odd.seq})
+    stored = db.session.scalar(text("SELECT CAST(data AS TEXT) FROM history_events WHERE seq = :s"),
+                               {"s": odd.seq})
     db.session.execute(text("UPDATE history_events SET data = :d WHERE seq = :s"),
                        {"d": stored.replace("1e-05", "2e-05"), "s": odd.seq})
     db.session.commit()

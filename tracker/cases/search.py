@@ -4,7 +4,7 @@ letter case.
 
 PostgreSQL answers ``LIKE``/``ILIKE`` from the pg_trgm GIN indexes of those four columns
 (migration 0003). SQLite has no such index: it scanned the cases newest first until it had a page
-of matches, every case for a term that matches none (1.5 s at a million cases). On SQLite a term of
+of matches, every case for a term that matches none (1.5–2.4 s at a million cases). On SQLite a term of
 three characters or more is therefore looked up in ``cases_fts``, an FTS5 table with the
 ``trigram`` tokenizer over the same four columns (migration 0008; its triggers keep it in step with
 every INSERT, UPDATE and DELETE of ``cases``). A trigram index finds substrings of three characters
@@ -45,7 +45,8 @@ def text_condition(term: str, session):
         # A phrase of one string: FTS5's own syntax (AND, OR, NEAR, *, ^) stays literal text.
         phrase = '"' + term.replace('"', '""') + '"'
         matches = select(_fts.c.rowid).where(_fts.c[FTS_TABLE].op("MATCH")(phrase))
-        found = session.scalar(select(func.count()).select_from(matches.limit(FTS_DRIVE_LIMIT + 1).subquery()))
+        capped = matches.limit(FTS_DRIVE_LIMIT + 1).subquery()
+        found = session.scalar(select(func.count()).select_from(capped))
         if found <= FTS_DRIVE_LIMIT:
             return Case.id.in_(matches)
     like = f"%{_escape_like(term)}%"

@@ -167,7 +167,8 @@ def verify_chain(batch_size: int = 10_000) -> VerifyResult:
     c = HistoryEvent.__table__.c
     stmt = (
         # The payload as stored text: orjson parses it, instead of the driver's json.loads.
-        select(c.seq, c.at, c.actor_id, c.actor_name, c.action, c.subject, cast(c.data, Text), c.prev_hash, c.hash)
+        select(c.seq, c.at, c.actor_id, c.actor_name, c.action, c.subject, cast(c.data, Text), c.prev_hash,
+               c.hash)
         .order_by(c.seq)
         .limit(batch_size)
     )
@@ -176,9 +177,9 @@ def verify_chain(batch_size: int = 10_000) -> VerifyResult:
         rows = db.session.execute(stmt if last_seq is None else stmt.where(c.seq > last_seq)).all()
         for seq, at, actor_id, actor_name, action, subject, data, stored_prev, stored_hash in rows:
             checked += 1
+            event = (prev_hash, seq, at, actor_id, actor_name, action, subject, data)
             if seq != expected_seq or stored_prev != prev_hash or (
-                _fast_hash(prev_hash, seq, at, actor_id, actor_name, action, subject, data) != stored_hash
-                and _canonical_hash(prev_hash, seq, at, actor_id, actor_name, action, subject, data) != stored_hash
+                _fast_hash(*event) != stored_hash and _canonical_hash(*event) != stored_hash
             ):
                 return VerifyResult(False, checked, seq if seq == expected_seq else expected_seq)
             prev_hash, expected_seq = stored_hash, expected_seq + 1
