@@ -400,12 +400,12 @@ class Raw:
     def few_matches(self, term):
         """tracker.cases.search: a term of three characters or more with at most FTS_DRIVE_LIMIT
         matches is read from the trigram index."""
-        from tracker.cases.search import FTS_DRIVE_LIMIT, TRIGRAM
+        from tracker.cases.search import FTS_DRIVE_LIMIT, TRIGRAM, fts_phrase
 
         if len(term) < TRIGRAM:
             return False
         (found,), = self.run(f"SELECT count(*) FROM (SELECT rowid FROM cases_fts WHERE cases_fts MATCH :q "
-                             f"LIMIT {FTS_DRIVE_LIMIT + 1})", {"q": '"' + term.replace('"', '""') + '"'})
+                             f"LIMIT {FTS_DRIVE_LIMIT + 1})", {"q": fts_phrase(term)})
         return found <= FTS_DRIVE_LIMIT
 
     def in_list(self, name, values):
@@ -431,7 +431,9 @@ class Raw:
         if filters.get("q") and self.dialect == "sqlite" and self.few_matches(filters["q"]):
             # The trigram index, as tracker.cases.search uses it on SQLite.
             where.append("cases.id IN (SELECT rowid FROM cases_fts WHERE cases_fts MATCH :q)")
-            params["q"] = '"' + filters["q"].replace('"', '""') + '"'
+            from tracker.cases.search import fts_phrase
+
+            params["q"] = fts_phrase(filters["q"])
         elif filters.get("q"):
             where.append("(" + " OR ".join(self.ilike(f"cases.{c}", filters["q"]) for c in
                                            ("summary", "details", "number", "external_ref")) + ")")

@@ -42,9 +42,7 @@ def text_condition(term: str, session):
     """SQL: the case holds ``term`` (stripped, not empty) in one of the searched columns. On SQLite
     this may count the term's matches first (one statement)."""
     if session.get_bind().dialect.name == "sqlite" and len(term) >= TRIGRAM:
-        # A phrase of one string: FTS5's own syntax (AND, OR, NEAR, *, ^) stays literal text.
-        phrase = '"' + term.replace('"', '""') + '"'
-        matches = select(_fts.c.rowid).where(_fts.c[FTS_TABLE].op("MATCH")(phrase))
+        matches = select(_fts.c.rowid).where(_fts.c[FTS_TABLE].op("MATCH")(fts_phrase(term)))
         capped = matches.limit(FTS_DRIVE_LIMIT + 1).subquery()
         found = session.scalar(select(func.count()).select_from(capped))
         if found <= FTS_DRIVE_LIMIT:
@@ -57,6 +55,11 @@ def text_condition(term: str, session):
         column.ilike(like, escape="\\") if cased else column.like(like, escape="\\")
         for column in (getattr(Case, name) for name in SEARCHED_COLUMNS)
     ))
+
+
+def fts_phrase(term: str) -> str:
+    """The term as one FTS5 string: its own syntax (AND, OR, NEAR, *, ^) stays literal text."""
+    return '"' + term.replace('"', '""') + '"'
 
 
 def _escape_like(text: str) -> str:

@@ -194,7 +194,7 @@ def verify_chain(batch_size: int = 10_000) -> VerifyResult:
 
 
 def _fast_hash(prev_hash, seq, at, actor_id, actor_name, action, subject, data_text) -> str | None:
-    """``compute_hash`` through orjson, about ten times faster than ``json`` both ways. For strings,
+    """``compute_hash`` through orjson (verification of a million events: 35-40 s → 18 s). For strings,
     integers, booleans, null, lists and objects orjson writes exactly what ``canonical_json`` writes
     (sorted keys, no spaces, UTF-8 rather than escapes); floats it may write differently (``1e-5``
     for ``1e-05``). So a mismatch proves nothing by itself, and the caller then asks
