@@ -9,7 +9,7 @@ audit findings, and attachments' metadata (rows only, no files). Run it twice an
 trees and twice the cases.
 
 The cases are not replayed through the operations (a million would take hours); their rows
-are written directly in batches: COPY on PostgreSQL, ``executemany`` on SQLite. Each case runs
+are written directly in batches: COPY on PostgreSQL, multi-row INSERTs on SQLite. Each case runs
 through the real workflow in simulated time (received → inquiry → determination or unfounded →
 rectification → closed → follow-up call) and stops where "now" catches it, so old cases are
 mostly closed and recent ones open. Every step is a history event with the payload the
@@ -29,6 +29,7 @@ import math
 import queue
 import random
 import secrets
+import sqlite3
 import threading
 import time
 import uuid
@@ -89,7 +90,7 @@ class LoadReport:
 
 
 class _Sink:
-    """Bulk rows into one table: COPY on PostgreSQL, executemany on SQLite (raw DBAPI, no ORM).
+    """Bulk rows into one table: COPY on PostgreSQL, multi-row INSERTs on SQLite (raw DBAPI, no ORM).
 
     Values must already be in the database's text form (see ``_Formats``).
     """
@@ -108,9 +109,17 @@ class _Sink:
                 for row in rows:
                     copy.write_row(row)
         else:
-            marks = ", ".join("?" * len(columns))
+            # Multi-row VALUES, not executemany: a statement that fires the text-search trigger
+            # makes FTS5 write a segment, so one statement per row costs a segment per case
+            # (tracker.core.database._multirow_insert).
+            most_values = self.raw.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
+            per_statement = max(1, min(1000, most_values // len(columns)))
+            marks = "(" + ", ".join("?" * len(columns)) + ")"
             cursor = self.raw.cursor()
-            cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks})", rows)
+            for start in range(0, len(rows), per_statement):
+                chunk = rows[start:start + per_statement]
+                cursor.execute(f"INSERT INTO {table} ({names}) VALUES {', '.join([marks] * len(chunk))}",
+                               [value for row in chunk for value in row])
             cursor.close()
         return len(rows)
 
