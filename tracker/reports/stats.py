@@ -344,15 +344,32 @@ def install() -> None:
 
 def _into_ancestors(rows, key, values):
     """SELECT adding up ``rows`` (a subquery with ``unit_id``, the rest of ``key`` and
-    ``values``) into the unit and every unit above it (``units.path`` prefixes)."""
-    unit, ancestor = aliased(Unit), aliased(Unit)
-    return (
-        select(ancestor.id.label("unit_id"), *[rows.c[name] for name in key[1:]],
+    ``values``) into the unit and every unit above it (``units.path`` prefixes).
+
+    In two steps: the rows are summed per unit first, in one pass over them, and only those
+    sums are spread over the ancestors, through the pairs (unit, ancestor) of the tree. Joining
+    the rows to the ancestors directly made SQLite read every case once per ancestor, in unit
+    order, and check each running clock against every unit's path: at a million cases the
+    rebuild took 30 minutes."""
+    dimensions = key[1:]
+    own = (
+        select(rows.c.unit_id, *[rows.c[name] for name in dimensions],
                *[func.sum(rows.c[name]).label(name) for name in values])
-        .select_from(rows)
-        .join(unit, unit.id == rows.c.unit_id)
+        .group_by(rows.c.unit_id, *[rows.c[name] for name in dimensions])
+        .subquery("own")
+    )
+    unit, ancestor = aliased(Unit), aliased(Unit)
+    tree = (
+        select(unit.id.label("unit_id"), ancestor.id.label("ancestor_id"))
         .join(ancestor, unit.path.like(ancestor.path + "%"))
-        .group_by(ancestor.id, *[rows.c[name] for name in key[1:]])
+        .cte("tree").prefix_with("MATERIALIZED")
+    )
+    return (
+        select(tree.c.ancestor_id.label("unit_id"), *[own.c[name] for name in dimensions],
+               *[func.sum(own.c[name]).label(name) for name in values])
+        .select_from(own)
+        .join(tree, tree.c.unit_id == own.c.unit_id)
+        .group_by(tree.c.ancestor_id, *[own.c[name] for name in dimensions])
     )
 
 
