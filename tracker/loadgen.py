@@ -111,7 +111,7 @@ class _Sink:
         else:
             # Multi-row VALUES, not executemany: a statement that fires the text-search trigger
             # makes FTS5 write a segment, so one statement per row costs a segment per case
-            # (tracker.core.database._multirow_insert).
+            # (tracker.core.database.bulk_insert).
             most_values = self.raw.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
             per_statement = max(1, min(1000, most_values // len(columns)))
             marks = "(" + ", ".join("?" * len(columns)) + ")"

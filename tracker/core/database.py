@@ -60,10 +60,10 @@ def init_app(app):
 def reserve_ids(connection, column, count: int) -> list[int]:
     """``count`` new values of an autoincrement integer primary key, taken before the INSERT.
 
-    ORM objects whose primary key is set are inserted with one executemany and no RETURNING,
-    which is what makes large batches fast on both databases (SQLite cannot batch INSERT ...
-    RETURNING in a guaranteed order, so SQLAlchemy sends those one row at a time; psycopg
-    re-parses every multi-row VALUES statement). PostgreSQL draws the values from the column's
+    With the keys known, rows go in without reading anything back (``bulk_insert``: COPY, an
+    executemany or multi-row VALUES), which is what makes large batches fast on both databases
+    (SQLite cannot batch INSERT ... RETURNING of generated keys in a guaranteed order, so
+    SQLAlchemy sends those one row at a time). PostgreSQL draws the values from the column's
     sequence, which is safe beside concurrent writers. SQLite gives a new row the largest rowid
     + 1 (no AUTOINCREMENT in this schema); a writing transaction holds the database's write lock
     from its BEGIN IMMEDIATE, so nobody inserts in between. Flush pending rows of the table
@@ -154,8 +154,8 @@ def object_belongs_to_dialect(obj, dialect_name: str) -> bool:
 
 
 def insert_loaded(session, *groups) -> None:
-    """INSERT new ORM objects, their primary keys already set (``reserve_ids``), with one
-    executemany per group outside the unit of work, and attach them to ``session`` as if they
+    """INSERT new ORM objects, their primary keys already set (``reserve_ids``), in bulk per
+    group (``bulk_insert``) outside the unit of work, and attach them to ``session`` as if they
     had been loaded from these rows. Each group holds objects of one class; parents come first.
 
     For large batches (the 95598 import): a flush spends most of its time on the unit of work's
@@ -168,8 +168,7 @@ def insert_loaded(session, *groups) -> None:
     connection = session.connection()
     for objects in groups:
         if objects:
-            connection.execute(_multirow_insert(connection, inspect(type(objects[0])).local_table),
-                               _rows_of(objects))
+            bulk_insert(connection, inspect(type(objects[0])).local_table, _rows_of(objects))
     for objects in groups:
         for obj in objects:
             make_transient_to_detached(obj)  # loaded: what it holds is what the row holds
@@ -177,19 +176,52 @@ def insert_loaded(session, *groups) -> None:
         session.add_all(objects)
 
 
-def _multirow_insert(connection, table):
-    """An INSERT for many rows. On SQLite, with ``RETURNING`` of the primary key, so that
-    SQLAlchemy sends the rows as multi-row ``VALUES`` of up to 1,000 rows ("insertmanyvalues")
-    instead of one statement per row. A statement that fires a trigger runs in a savepoint, and
-    FTS5 (SQLite 3.40) writes what it holds in memory to a new segment at every savepoint, so the
-    text-search trigger (``tracker.cases.search``) cost a segment, and its merging, per case.
-    INSERT of 20,000 cases: 12.7-18.4 s row by row, 3.4-3.7 s in rows of 1,000 (3.0-4.8 s without
-    the trigger); the import of 20,000 work orders, alternately: 20.8 and 21.2 s → 15.0 and 15.5 s.
-    PostgreSQL has no such trigger, and psycopg already batches an executemany (pipeline mode)."""
-    stmt = insert(table)
-    if connection.dialect.name == "sqlite":
-        stmt = stmt.returning(*table.primary_key.columns)
-    return stmt
+def bulk_insert(connection, table: Table, rows: list[dict]) -> None:
+    """INSERT many complete rows (a value for every column, by column key) into ``table``, in
+    the connection's transaction: COPY on PostgreSQL; on SQLite one executemany, or multi-row
+    INSERTs for a table with triggers.
+
+    The values are what the ORM would bind (enums, aware datetimes, JSON-able data): each goes
+    through its column type's bind processor, as in any SQLAlchemy statement. Nothing is read
+    back, so the primary keys must be in the rows (``reserve_ids``).
+    """
+    if not rows:
+        return
+    if connection.dialect.name == "postgresql":
+        _copy(connection, table, rows)
+    elif _has_triggers(connection, table):
+        # RETURNING makes SQLAlchemy send the rows as multi-row VALUES of up to 1,000 rows
+        # ("insertmanyvalues") instead of one statement per row. A statement that fires a
+        # trigger runs in a savepoint, and FTS5 (SQLite 3.40) writes what it holds in memory to
+        # a new segment at every savepoint: row by row, the text-search trigger
+        # (tracker.cases.search) cost a segment, and its merging, per case. INSERT of 20,000
+        # cases: 12.7-18.4 s row by row, 3.4-3.7 s in rows of 1,000 (3.0-4.8 s without the
+        # trigger); the import of 20,000 work orders, alternately: 20.8 and 21.2 s → 15.0 and 15.5 s.
+        connection.execute(insert(table).returning(*table.primary_key.columns), rows)
+    else:  # without a trigger, sqlite3's executemany is the faster (history events: 0.4 s vs 1.3 s per 100,000)
+        connection.execute(insert(table), rows)
+
+
+def _has_triggers(connection, table) -> bool:
+    stmt = text("SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND tbl_name = :name")
+    return bool(connection.scalar(stmt, {"name": table.name}))
+
+
+def _copy(connection, table, rows) -> None:
+    """COPY ``rows`` into ``table`` through psycopg. An executemany is one prepared INSERT per
+    row through psycopg's pipeline; on the 95598 import that per-row work, SQLAlchemy's and
+    psycopg's, cost more than the server's (100,000 work orders, alternately: 63.3 and 58.4 s
+    → 48.5 and 48.7 s). COPY streams the rows, formatted by psycopg's C code."""
+    columns = list(table.columns)
+    keys = [column.key for column in columns]
+    processors = [column.type.bind_processor(connection.dialect) for column in columns]
+    quote = connection.dialect.identifier_preparer.quote
+    names = ", ".join(quote(column.name) for column in columns)
+    with connection.connection.driver_connection.cursor() as cursor, \
+            cursor.copy(f"COPY {quote(table.name)} ({names}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row([value if process is None else process(value)
+                            for value, process in zip([row[key] for key in keys], processors)])
 
 
 def _rows_of(objects) -> list[dict]:

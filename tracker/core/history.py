@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import orjson
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, cast, insert, select
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, cast, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from tracker.core.database import UTCDateTime, utcnow
+from tracker.core.database import UTCDateTime, bulk_insert, utcnow
 from tracker.extensions import db
 
 GENESIS_HASH = "0" * 64
@@ -138,13 +138,14 @@ def record_events(new_events: Iterable[NewEvent], *, batch_size: int = 5000) -> 
     how many. The head is locked once, the links are computed here, the rows are written
     ``batch_size`` at a time and the head moves once.
 
-    The rows go in as an ORM bulk INSERT (one executemany per batch) without HistoryEvent
-    objects, whose unit of work took up to a fifth of the time of the 95598 import.
+    The rows go in without HistoryEvent objects, whose unit of work took up to a fifth of the
+    time of the 95598 import: COPY on PostgreSQL, multi-row INSERTs on SQLite (``bulk_insert``).
     """
     rows = _chain(_lock_head(), new_events)
+    db.session.flush()  # the head, and the rows the events refer to (cases new in the session)
+    connection = db.session.connection()
     for start in range(0, len(rows), batch_size):
-        db.session.execute(insert(HistoryEvent), rows[start:start + batch_size])
-    db.session.flush()  # the head, if no INSERT's autoflush wrote it already
+        bulk_insert(connection, HistoryEvent.__table__, rows[start:start + batch_size])
     return len(rows)
 
 
