@@ -34,6 +34,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from functools import lru_cache
 from itertools import chain
 from zoneinfo import ZoneInfo
 
@@ -193,9 +194,12 @@ def _contributions(connection, case_ids) -> dict[int, _Contribution]:
     return found
 
 
-def ancestor_ids(path: str) -> list[int]:
-    """The unit and every unit above it, from its materialised path ("/1/8/23/")."""
-    return [int(part) for part in path.strip("/").split("/") if part]
+@lru_cache(maxsize=8192)
+def ancestor_ids(path: str) -> tuple[int, ...]:
+    """The unit and every unit above it, from its materialised path ("/1/8/23/"). Cached: a path
+    names the same units for good (a moved unit gets a new path), and the import asks for each
+    new case's twice (0.8 s of 17 s for 20,000 work orders, profiled)."""
+    return tuple(int(part) for part in path.strip("/").split("/") if part)
 
 
 def _add(deltas, clocks, contribution: _Contribution, sign: int, own=None):
