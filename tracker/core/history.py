@@ -139,7 +139,7 @@ def record_events(new_events: Iterable[NewEvent], *, batch_size: int = 5000) -> 
     ``batch_size`` at a time and the head moves once.
 
     The rows go in without HistoryEvent objects, whose unit of work took up to a fifth of the
-    time of the 95598 import: COPY on PostgreSQL, multi-row INSERTs on SQLite (``bulk_insert``).
+    time of the 95598 import: COPY on PostgreSQL, an executemany on SQLite (``bulk_insert``).
     """
     rows = _chain(_lock_head(), new_events)
     db.session.flush()  # the head, and the rows the events refer to (cases new in the session)
